@@ -1,0 +1,351 @@
+"""Black-box benchmark: hpsweep's strategies next to plain Optuna, hyperopt and random search.
+
+Functions: Branin (2-D), Hartmann6 (6-D), Rosenbrock-10D, Ackley-10D. For every method, function
+and seed one run of ``max(--evals)`` evaluations is made; the simple regret after each budget in
+``--evals`` is read from the same run (none of the methods depends on the total budget).
+GP-based methods are slow at 300 evaluations: ``--gp-seeds-long`` seeds run the long budget,
+the others stop at the smallest budget (the table says how many seeds each cell has).
+
+Also measures the overhead per suggestion (suggest + tell through hpsweep against ask + tell on
+plain Optuna with the same sampler and seed, trivial objective).
+
+Usage::
+
+    python benchmarks/blackbox.py --seeds 10 --evals 100 300 --gp-seeds-long 3 --workers 2 \
+        --out benchmarks/results/blackbox.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+# --------------------------------------------------------------------------- test functions
+
+_H6_A = np.array([[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14],
+                  [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]])
+_H6_P = 1e-4 * np.array([[1312, 1696, 5569, 124, 8283, 5886], [2329, 4135, 8307, 3736, 1004, 9991],
+                         [2348, 1451, 3522, 2883, 3047, 6650], [4047, 8828, 8732, 5743, 1091, 381]])
+_H6_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
+
+
+def branin(x: np.ndarray) -> float:
+    x1, x2 = x
+    b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
+    return float((x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10)
+
+
+def hartmann6(x: np.ndarray) -> float:
+    inner = np.sum(_H6_A * (x[None, :] - _H6_P) ** 2, axis=1)
+    return float(-np.sum(_H6_ALPHA * np.exp(-inner)))
+
+
+def rosenbrock(x: np.ndarray) -> float:
+    return float(np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2))
+
+
+def ackley(x: np.ndarray) -> float:
+    d = len(x)
+    return float(-20 * math.exp(-0.2 * math.sqrt(np.sum(x**2) / d))
+                 - math.exp(np.sum(np.cos(2 * math.pi * x)) / d) + 20 + math.e)
+
+
+@dataclass(frozen=True)
+class Problem:
+    name: str
+    fn: Callable[[np.ndarray], float]
+    bounds: tuple[tuple[float, float], ...]
+    optimum: float
+
+
+PROBLEMS = {
+    "branin": Problem("branin", branin, ((-5.0, 10.0), (0.0, 15.0)), 0.397887357729738),
+    "hartmann6": Problem("hartmann6", hartmann6, ((0.0, 1.0),) * 6, -3.322368011415515),
+    "rosenbrock10": Problem("rosenbrock10", rosenbrock, ((-5.0, 10.0),) * 10, 0.0),
+    "ackley10": Problem("ackley10", ackley, ((-32.768, 32.768),) * 10, 0.0),
+}
+
+HPSWEEP = ("hpsweep:auto", "hpsweep:tpe", "hpsweep:gp", "hpsweep:cmaes", "hpsweep:qmc",
+           "hpsweep:random")
+PEERS = ("optuna:tpe", "optuna:gp", "optuna:cmaes", "hyperopt:tpe", "random")
+METHODS = HPSWEEP + PEERS
+
+
+def _is_gp(method: str) -> bool:
+    return method.endswith(":gp")
+
+
+# --------------------------------------------------------------------------- runners
+
+
+def _space(problem: Problem) -> Any:
+    try:
+        from hpsweep.space import SearchSpace
+    except ImportError:  # PILOT-ONLY
+        from hpsweep.space._space import SearchSpace
+
+    space = SearchSpace()
+    for i, (low, high) in enumerate(problem.bounds):
+        space.add_float(f"x{i}", low, high)
+    return space
+
+
+def _vector(config: dict[str, Any], dim: int) -> np.ndarray:
+    return np.array([float(config[f"x{i}"]) for i in range(dim)])
+
+
+def run_hpsweep(strategy: str, problem: Problem, seed: int, n: int) -> list[float]:
+    from hpsweep.search import make_searcher
+    from hpsweep.trial import TrialRecord, TrialState
+
+    searcher = make_searcher(strategy, _space(problem), metric="y", mode="min", seed=seed)
+    values = []
+    for i in range(n):
+        config = searcher.suggest(i)
+        assert config is not None
+        y = problem.fn(_vector(config, len(problem.bounds)))
+        searcher.on_trial_complete(TrialRecord(trial_id=i, config=config,
+                                               state=TrialState.COMPLETED,
+                                               last_metrics={"y": y}))
+        values.append(y)
+    return values
+
+
+def _optuna_sampler(kind: str, seed: int) -> Any:
+    import optuna
+
+    if kind == "tpe":
+        return optuna.samplers.TPESampler(seed=seed)
+    if kind == "gp":
+        return optuna.samplers.GPSampler(seed=seed)
+    if kind == "cmaes":
+        return optuna.samplers.CmaEsSampler(seed=seed)
+    return optuna.samplers.RandomSampler(seed=seed)
+
+
+def run_optuna(kind: str, problem: Problem, seed: int, n: int) -> list[float]:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(sampler=_optuna_sampler(kind, seed))
+    values: list[float] = []
+
+    def objective(trial: optuna.Trial) -> float:
+        x = np.array([trial.suggest_float(f"x{i}", lo, hi)
+                      for i, (lo, hi) in enumerate(problem.bounds)])
+        y = problem.fn(x)
+        values.append(y)
+        return y
+
+    study.optimize(objective, n_trials=n)
+    return values
+
+
+def run_hyperopt(problem: Problem, seed: int, n: int) -> list[float]:
+    import logging
+
+    from hyperopt import Trials, fmin, hp, tpe
+
+    logging.getLogger("hyperopt").setLevel(logging.WARNING)
+    space = [hp.uniform(f"x{i}", lo, hi) for i, (lo, hi) in enumerate(problem.bounds)]
+    values: list[float] = []
+
+    def objective(x: Sequence[float]) -> float:
+        y = problem.fn(np.asarray(x, dtype=float))
+        values.append(y)
+        return y
+
+    fmin(objective, space, algo=tpe.suggest, max_evals=n, trials=Trials(),
+         rstate=np.random.default_rng(seed), show_progressbar=False)
+    return values
+
+
+def run_random(problem: Problem, seed: int, n: int) -> list[float]:
+    rng = np.random.default_rng(seed)
+    lows = np.array([b[0] for b in problem.bounds])
+    highs = np.array([b[1] for b in problem.bounds])
+    return [problem.fn(rng.uniform(lows, highs)) for _ in range(n)]
+
+
+def run_one(job: tuple[str, str, int, int]) -> dict[str, Any]:
+    method, fname, seed, n = job
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+    problem = PROBLEMS[fname]
+    start = time.perf_counter()
+    lib, _, kind = method.partition(":")
+    if lib == "hpsweep":
+        values = run_hpsweep(kind, problem, seed, n)
+    elif lib == "optuna":
+        values = run_optuna(kind, problem, seed, n)
+    elif lib == "hyperopt":
+        values = run_hyperopt(problem, seed, n)
+    else:
+        values = run_random(problem, seed, n)
+    best = np.minimum.accumulate(np.asarray(values)) - problem.optimum
+    return {"method": method, "function": fname, "seed": seed, "n": n,
+            "regret": [float(max(r, 0.0)) for r in best],
+            "seconds": time.perf_counter() - start}
+
+
+# --------------------------------------------------------------------------- overhead
+
+
+def overhead(n: int, sampler: str, seed: int = 0) -> dict[str, float]:
+    """Mean seconds per suggestion+tell over ``n`` trials on Hartmann6's 6-D space."""
+    import optuna
+
+    from hpsweep.search.optuna import OptunaSearcher
+    from hpsweep.trial import TrialRecord, TrialState
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    problem = PROBLEMS["hartmann6"]
+    searcher = OptunaSearcher(_space(problem), metric="y", mode="min", seed=seed, sampler=sampler)
+    t0 = time.perf_counter()
+    for i in range(n):
+        config = searcher.suggest(i)
+        assert config is not None
+        y = problem.fn(_vector(config, 6))
+        searcher.on_trial_complete(TrialRecord(trial_id=i, config=config,
+                                               state=TrialState.COMPLETED, last_metrics={"y": y}))
+    ours = (time.perf_counter() - t0) / n
+    study = optuna.create_study(sampler=_optuna_sampler(sampler, seed))
+    t0 = time.perf_counter()
+    for _ in range(n):
+        trial = study.ask()
+        x = np.array([trial.suggest_float(f"x{i}", 0.0, 1.0) for i in range(6)])
+        study.tell(trial, problem.fn(x))
+    plain = (time.perf_counter() - t0) / n
+    return {"sampler": sampler, "n": n, "hpsweep_ms": ours * 1e3, "optuna_ms": plain * 1e3,
+            "ratio": ours / plain}
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _quartiles(xs: Sequence[float]) -> tuple[float, float, float]:
+    q = np.quantile(np.asarray(xs), [0.25, 0.5, 0.75])
+    return float(q[0]), float(q[1]), float(q[2])
+
+
+def summarise(results: list[dict[str, Any]], evals: Sequence[int]) -> dict[str, Any]:
+    """Per function and budget: regrets per method, the best median, and auto's standing."""
+    from scipy.stats import mannwhitneyu
+
+    table: dict[str, Any] = {}
+    for fname in PROBLEMS:
+        for budget in evals:
+            cell: dict[str, list[float]] = {}
+            for r in results:
+                if r["function"] == fname and r["n"] >= budget:
+                    cell.setdefault(r["method"], []).append(r["regret"][budget - 1])
+            if not cell:
+                continue
+            medians = {m: statistics.median(v) for m, v in cell.items()}
+            best = min(medians, key=lambda m: medians[m])
+            auto = cell.get("hpsweep:auto")
+            tied = None
+            if auto is not None and best != "hpsweep:auto":
+                p = mannwhitneyu(auto, cell[best], alternative="greater").pvalue
+                tied = bool(p >= 0.05)
+            table[f"{fname}@{budget}"] = {
+                "regrets": cell, "medians": medians, "best": best,
+                "auto_best": best == "hpsweep:auto", "auto_tied": tied,
+            }
+    return table
+
+
+def markdown(table: dict[str, Any], over: list[dict[str, float]]) -> str:
+    lines = []
+    methods = [m for m in METHODS if any(m in c["regrets"] for c in table.values())]
+    lines.append("| function @ evals | " + " | ".join(methods) + " | auto best / tied |")
+    lines.append("|---" * (len(methods) + 2) + "|")
+    for key, cell in table.items():
+        row = [key]
+        for m in methods:
+            vals = cell["regrets"].get(m)
+            if vals is None:
+                row.append("–")
+                continue
+            q1, med, q3 = _quartiles(vals)
+            mark = "**" if m == cell["best"] else ""
+            row.append(f"{mark}{med:.3g}{mark} [{q1:.2g}, {q3:.2g}] (n={len(vals)})")
+        standing = "best" if cell["auto_best"] else ("tied" if cell["auto_tied"] else "no")
+        row.append(standing)
+        lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
+    lines.append("| sampler | trials | hpsweep ms/suggestion | plain Optuna ms/suggestion | ratio |")
+    lines.append("|---|---|---|---|---|")
+    for o in over:
+        lines.append(f"| {o['sampler']} | {o['n']} | {o['hpsweep_ms']:.2f} | {o['optuna_ms']:.2f} "
+                     f"| {o['ratio']:.2f} |")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--functions", nargs="+", default=list(PROBLEMS), choices=list(PROBLEMS))
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--evals", type=int, nargs="+", default=[100, 300])
+    parser.add_argument("--gp-seeds-long", type=int, default=3,
+                        help="seeds for which GP methods run the longest budget")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--overhead", type=int, nargs="*", default=[100, 300],
+                        help="trial counts for the overhead measurement (none: skip it)")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/blackbox.json"))
+    args = parser.parse_args(argv)
+    evals = sorted(set(args.evals))
+    jobs = []
+    for method in args.methods:
+        for fname in args.functions:
+            for seed in range(args.seeds):
+                n = evals[-1]
+                if _is_gp(method) and seed >= args.gp_seeds_long:
+                    n = evals[0]
+                jobs.append((method, fname, seed, n))
+    jobs.sort(key=lambda j: -(j[3] * (50 if _is_gp(j[0]) else 1)))  # longest first
+    start = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        results = list(pool.map(run_one, jobs))
+    wall = time.perf_counter() - start
+    over = []
+    for n in args.overhead:
+        for sampler in ("tpe", "cmaes", "random"):
+            over.append(overhead(n, sampler))
+    table = summarise(results, evals)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    seconds: dict[str, float] = {}
+    for r in results:
+        seconds[r["method"]] = seconds.get(r["method"], 0.0) + r["seconds"]
+    args.out.write_text(json.dumps({"argv": sys.argv, "wall_seconds": wall, "results": results,
+                                    "overhead": over, "cpu_seconds_by_method": seconds},
+                                   indent=1))
+    print(markdown(table, over))
+    wins = sum(1 for c in table.values() if c["auto_best"] or c["auto_tied"])
+    print(f"\nauto best or tied-best in {wins} of {len(table)} cells; wall {wall:.0f} s")
+    print("CPU seconds by method: " + ", ".join(f"{m} {s:.0f}" for m, s in seconds.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

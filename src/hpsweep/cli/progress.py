@@ -1,0 +1,154 @@
+"""What the user sees while a sweep runs: a Rich live panel on a terminal, plain lines otherwise."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from hpsweep.trial import TrialRecord, TrialState
+
+if TYPE_CHECKING:
+    from hpsweep.store import StudyDir
+    from hpsweep.tuner import Tuner
+    from hpsweep.tuner.session import SweepOptions
+
+__all__ = ["Display", "make_display"]
+
+
+def _best(trials: Sequence[TrialRecord], metric: str, mode: str) -> TrialRecord | None:
+    done = [t for t in trials if t.state is TrialState.COMPLETED and t.value(metric) is not None
+            and not math.isnan(t.value(metric) or 0.0)]
+    if not done:
+        return None
+    return (min if mode == "min" else max)(done, key=lambda t: t.value(metric) or 0.0)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+class Display:
+    """Plain display: one line per ended trial (used when not a terminal, or with --plain)."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        self.quiet = quiet
+        self.tuner: Tuner | None = None
+        self.options: SweepOptions | None = None
+        self.t0 = time.time()
+
+    def start(self, tuner: Tuner, study: StudyDir, options: SweepOptions) -> None:
+        self.tuner, self.options = tuner, options
+        if not self.quiet:
+            print(f"hpsweep: study {study.root}", flush=True)
+
+    def note(self, text: str) -> None:
+        print(f"hpsweep: {text}", file=sys.stderr, flush=True)
+
+    def on_event(self, kind: str, trial: TrialRecord | None, tuner: Tuner) -> None:
+        if self.quiet or trial is None or kind != "end" or self.options is None:
+            return
+        value = trial.value(self.options.metric)
+        extra = f" {self.options.metric}={_fmt(value)}" if value is not None else ""
+        error = f" ({trial.error_kind.value}: {trial.error})" if trial.error_kind else ""
+        print(f"trial {trial.trial_id:4d} {trial.state.value:<11}{extra}{error}  "
+              f"{_fmt_config(trial.config)}", flush=True)
+
+    def stop(self) -> None:
+        pass
+
+    def summary(self, trials: Sequence[TrialRecord], study: StudyDir, options: SweepOptions,
+                reason: str) -> None:
+        counts: dict[str, int] = {}
+        for t in trials:
+            counts[t.state.value] = counts.get(t.state.value, 0) + 1
+        parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        print(f"hpsweep: {len(trials)} trials ({parts or 'none'}); {reason}; "
+              f"{time.time() - self.t0:.1f} s")
+        best = _best(trials, options.metric, options.mode)
+        if best is not None:
+            print(f"hpsweep: best trial {best.trial_id}: {options.metric}={_fmt(best.value(options.metric))} "
+                  f"{_fmt_config(best.config)}")
+        print(f"hpsweep: results in {study.csv}")
+
+
+def _fmt_config(config: dict[str, Any]) -> str:
+    return " ".join(f"{k}={_fmt(v)}" for k, v in config.items())
+
+
+class RichDisplay(Display):
+    """A live panel: counts by state, best so far, ETA, and what runs in each slot."""
+
+    def __init__(self) -> None:
+        super().__init__(quiet=False)
+        from rich.console import Console
+        from rich.live import Live
+
+        self.console = Console(stderr=False)
+        self.live = Live(console=self.console, refresh_per_second=4, transient=True)
+        self._last = 0.0
+
+    def start(self, tuner: Tuner, study: StudyDir, options: SweepOptions) -> None:
+        super().start(tuner, study, options)
+        self.live.start()
+
+    def note(self, text: str) -> None:
+        self.console.print(f"[yellow]hpsweep: {text}")
+
+    def on_event(self, kind: str, trial: TrialRecord | None, tuner: Tuner) -> None:
+        if kind == "end" and trial is not None and trial.state is TrialState.FAILED:
+            self.console.print(f"[red]trial {trial.trial_id} failed[/] ({trial.error_kind.value if trial.error_kind else ''}: "
+                               f"{trial.error})")
+        now = time.time()
+        if now - self._last >= 0.25 or kind == "end":
+            self._last = now
+            self.live.update(self._render(tuner))
+
+    def _render(self, tuner: Tuner) -> Any:
+        from rich.table import Table
+
+        assert self.options is not None
+        trials = list(tuner.trials.values())
+        counts = {s: 0 for s in TrialState}
+        for t in trials:
+            counts[t.state] += 1
+        finished = sum(n for s, n in counts.items() if s.is_final)
+        total = tuner.num_trials or tuner.scheduler.searcher.total
+        total_runs = total * tuner.repetitions if total else None
+        elapsed = time.time() - self.t0
+        eta = ""
+        if total_runs and finished:
+            eta = f"  ETA {max(0.0, elapsed / finished * (total_runs - finished)):.0f} s"
+        best = _best(trials, self.options.metric, self.options.mode)
+        head = Table.grid(padding=(0, 2))
+        head.add_row(
+            f"[bold]{finished}[/]/{total_runs or '?'} done", f"[green]{counts[TrialState.COMPLETED]} completed",
+            f"[cyan]{counts[TrialState.RUNNING]} running", f"[red]{counts[TrialState.FAILED]} failed",
+            f"{counts[TrialState.STOPPED]} stopped", f"{counts[TrialState.PAUSED]} paused",
+            f"{elapsed:.0f} s{eta}",
+        )
+        if best is not None:
+            head.add_row(f"best: trial {best.trial_id}", f"{self.options.metric}={_fmt(best.value(self.options.metric))}",
+                         _fmt_config(best.config))
+        slots = Table("slot", "gpu", "trial", "config", "last report", box=None)
+        for t in sorted((t for t in trials if t.state is TrialState.RUNNING), key=lambda t: t.worker_id or 0):
+            last = t.reports[-1] if t.reports else None
+            slots.add_row(str(t.worker_id), t.gpu or "-", str(t.trial_id), _fmt_config(t.config)[:60],
+                          "" if last is None else f"step {last.step}: " + _fmt_config(last.metrics)[:40])
+        outer = Table.grid()
+        outer.add_row(head)
+        outer.add_row(slots)
+        return outer
+
+    def stop(self) -> None:
+        self.live.stop()
+
+
+def make_display(*, quiet: bool, plain: bool) -> Display:
+    if quiet or plain or not sys.stdout.isatty():
+        return Display(quiet=quiet)
+    return RichDisplay()

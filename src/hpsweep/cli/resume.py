@@ -1,0 +1,24 @@
+"""``hpsweep resume DIR``: continue a study exactly where it stopped."""
+
+from __future__ import annotations
+
+import argparse
+
+from hpsweep.cli._drive import add_display_arguments, drive
+from hpsweep.store import StudyDir
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("study_dir", metavar="DIR", help="the study folder")
+    add_display_arguments(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    study = StudyDir(args.study_dir).require()
+    study.acquire()
+    try:
+        return drive(study, args)
+    finally:
+        study.release()

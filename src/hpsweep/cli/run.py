@@ -1,0 +1,201 @@
+"""``hpsweep run [options] -- COMMAND ...``: create a study and sweep the command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+from hpsweep.cli._drive import add_display_arguments, drive
+from hpsweep.errors import UsageError
+from hpsweep.space import Sweep
+from hpsweep.store import StudyDir
+from hpsweep.tuner.session import SweepOptions, create_study
+
+__all__ = ["add_arguments", "build_sweep", "options_from_args", "run"]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    src = p.add_argument_group("what to sweep (default: the inline syntax in the command)")
+    src.add_argument("--config", metavar="BASE.yaml", help="base YAML config (with --tune)")
+    src.add_argument("--tune", metavar="TUNE.yaml", help="tuning YAML: lists under nested sections")
+    src.add_argument("--config-arg", default="--config",
+                     help="option the script takes its per-trial config file with (default --config)")
+    src.add_argument("--grid-module", metavar="MODULE|FILE.py",
+                     help="Python module or file with `grid` and `conditions`")
+    src.add_argument("--arg-style", default=None, choices=["equals", "space", "hydra"],
+                     help="how parameters are written: --k=v, --k v or k=v (default equals)")
+    src.add_argument("--bool-style", default="flag", choices=["flag", "value"],
+                     help="booleans as present/absent flags or as explicit values (grid modules, YAML)")
+    how = p.add_argument_group("how to search")
+    how.add_argument("--strategy", default=None,
+                     help="grid | random | none | qmc | tpe | gp | cmaes | auto "
+                          "(default grid, or random when the space is continuous)")
+    how.add_argument("--scheduler", default="fifo",
+                     help="fifo | median | asha | promotion | hyperband | bohb | dyhpo | pbt")
+    how.add_argument("--num-trials", type=int, help="number of configurations (default: the whole grid)")
+    how.add_argument("--metric", action="append", help="objective metric name (repeat for multi-objective)")
+    how.add_argument("--mode", action="append", choices=["min", "max"], help="min or max per --metric")
+    how.add_argument("--seed", type=int, help="study seed (trial seeds derive from it)")
+    how.add_argument("--repetitions", type=int, default=1, help="runs of each configuration, in laps")
+    how.add_argument("--enqueue", action="append", default=[], metavar="JSON",
+                     help="a known good configuration to try first, as JSON (repeatable)")
+    mf = p.add_argument_group("multi-fidelity")
+    mf.add_argument("--resource-arg", help="script option that receives the target budget, e.g. epochs")
+    mf.add_argument("--resource-attr", default="epoch", help="metric key holding the resource if no step")
+    mf.add_argument("--min-resource", type=int, default=1)
+    mf.add_argument("--max-resource", type=int)
+    mf.add_argument("--reduction-factor", type=int, default=3)
+    mf.add_argument("--brackets", type=int, default=1)
+    mf.add_argument("--probability-sh", type=float, default=0.5)
+    mf.add_argument("--perturbation-interval", type=int)
+    con = p.add_argument_group("the trial contract")
+    con.add_argument("--out-dir-arg", help="script option that receives the trial folder, e.g. out_dir")
+    con.add_argument("--seed-arg", help="script option that receives the trial seed, e.g. random_seed")
+    con.add_argument("--metric-regex", help="regex over stdout with named groups, e.g. 'loss=(?P<loss>\\S+)'")
+    con.add_argument("--summary-file", help="file in the trial folder read at the end "
+                                            "(performance_overview.txt, .json, .yaml)")
+    where = p.add_argument_group("where trials run")
+    where.add_argument("--executor", default="local", help="local | ray | slurm | lsf")
+    where.add_argument("--parallel", type=int, help="parallel trials (slots); default 1, or all GPU slots")
+    where.add_argument("--gpus", help="GPU ids (0,1,3) or all")
+    where.add_argument("--jobs-per-gpu", type=int, default=1)
+    where.add_argument("--allowed-load", type=float, help="admit a GPU only under this load (0..1)")
+    where.add_argument("--allowed-memory", type=float, help="admit a GPU only under this used-memory fraction")
+    where.add_argument("--warmup", type=float, default=0.0, help="seconds before a GPU takes another trial")
+    where.add_argument("--executor-option", action="append", default=[], metavar="KEY=VALUE",
+                       help="an option of a remote executor (see docs/scale-out.md)")
+    life = p.add_argument_group("study")
+    life.add_argument("--study", help="study name (default: the script's name and a time stamp)")
+    life.add_argument("--out", help="study folder (default runs/<study>)")
+    life.add_argument("--timeout-per-trial", type=float, help="seconds before a run is killed")
+    life.add_argument("--max-failures", type=int, help="stop the sweep after more failed trials than this")
+    life.add_argument("--on-interrupted", default="rerun", choices=["rerun", "mark"],
+                      help="on resume: re-run trials a dead controller left running, or only mark them")
+    add_display_arguments(p)
+
+
+def _study_name(args: argparse.Namespace, command: list[str]) -> str:
+    if args.study:
+        if not re.fullmatch(r"[\w.\-]+", args.study):
+            raise UsageError(f"--study {args.study!r}: use letters, digits, '.', '_' and '-' only.")
+        return str(args.study)
+    import time
+
+    script = next((Path(t).stem for t in command[1:] if t.endswith(".py")), Path(command[0]).name)
+    return f"{script}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _check_command(command: list[str] | None) -> list[str]:
+    if not command:
+        raise UsageError("missing command: write it after `--`, e.g. "
+                         "hpsweep run -- python train.py --lr '[0.1, 0.01]'")
+    exe = command[0]
+    if os.sep in exe:
+        path = Path(exe)
+        if not path.exists():
+            raise UsageError(f"command {exe!r} not found.")
+        if not os.access(path, os.X_OK):
+            raise UsageError(f"command {exe!r} is not executable (chmod +x it, or run it with its interpreter).")
+    elif shutil.which(exe) is None:
+        raise UsageError(f"command {exe!r} not found on PATH.")
+    if Path(exe).name.startswith("python") and len(command) > 1 and command[1].endswith(".py"):
+        if not Path(command[1]).is_file():
+            raise UsageError(f"script {command[1]!r} not found (working directory {os.getcwd()}).")
+    return command
+
+
+def build_sweep(args: argparse.Namespace, command: list[str], strategy: str, seed: int | None) -> Sweep:
+    import dataclasses
+
+    from hpsweep.space import ArgStyle, none_sweep, parse_inline, sweep_from_grid_module, sweep_from_yaml
+
+    if args.arg_style == "hydra":
+        style = ArgStyle.hydra()
+    else:
+        style = ArgStyle(form=args.arg_style or "equals", booleans=args.bool_style)
+    if args.config or args.tune:
+        if not (args.config and args.tune):
+            raise UsageError("--config and --tune go together: a base config and a tuning config.")
+        sweep = sweep_from_yaml(command, args.config, args.tune, config_arg=args.config_arg)
+    elif args.grid_module:
+        sweep = sweep_from_grid_module(command, args.grid_module, style=style)
+    elif strategy == "none":
+        sweep = none_sweep(command)
+    else:
+        sweep = parse_inline(command, seed=seed)
+    if args.arg_style is not None or args.bool_style != "flag":
+        sweep = dataclasses.replace(sweep, style=style)
+    return sweep
+
+
+def options_from_args(args: argparse.Namespace, command: list[str]) -> tuple[SweepOptions, Sweep]:
+    import secrets
+
+    seed = args.seed if args.seed is not None else secrets.randbelow(2**31 - 1)
+    strategy = args.strategy or "grid"
+    sweep = build_sweep(args, command, strategy, seed)
+    if args.strategy is None and not sweep.space.is_finite:
+        strategy = "random"
+    if strategy in ("grid", "none") and not sweep.space.is_finite:
+        continuous = [n for n, p in sweep.space.params.items() if not p.is_finite]
+        raise UsageError(f"--strategy {strategy}: parameter(s) {', '.join(continuous)} are continuous; "
+                         "give a count (e.g. uniform(0, 1, 5)) or use --strategy random/tpe.")
+    if strategy not in ("grid", "none") and args.num_trials is None and not sweep.space.is_finite:
+        raise UsageError(f"--strategy {strategy} over a continuous space needs --num-trials.")
+    executor_options: dict[str, Any] = {}
+    for item in args.executor_option:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"--executor-option {item!r}: write KEY=VALUE.")
+        executor_options[key.replace("-", "_")] = value
+    enqueue = []
+    for text in args.enqueue:
+        try:
+            enqueue.append(dict(json.loads(text)))
+        except (json.JSONDecodeError, TypeError, ValueError) as exc:
+            raise UsageError(f"--enqueue {text!r} is not a JSON object: {exc}") from exc
+    from hpsweep.executors.gpu import parse_gpus
+
+    options = SweepOptions(
+        command=command, strategy=strategy, scheduler=args.scheduler, num_trials=args.num_trials,
+        metrics=args.metric or ["loss"], modes=args.mode or ["min"], seed=seed,
+        repetitions=args.repetitions, out_dir_arg=args.out_dir_arg, seed_arg=args.seed_arg,
+        resource_arg=args.resource_arg, resource_attr=args.resource_attr,
+        min_resource=args.min_resource, max_resource=args.max_resource,
+        reduction_factor=args.reduction_factor, brackets=args.brackets,
+        probability_sh=args.probability_sh, perturbation_interval=args.perturbation_interval,
+        metric_regex=args.metric_regex, summary_file=args.summary_file, executor=args.executor,
+        parallel=args.parallel, gpus=parse_gpus(args.gpus), jobs_per_gpu=args.jobs_per_gpu,
+        allowed_load=args.allowed_load, allowed_memory=args.allowed_memory, warmup=args.warmup,
+        executor_options=executor_options, timeout_per_trial=args.timeout_per_trial,
+        max_failures=args.max_failures, on_interrupted=args.on_interrupted, enqueue=enqueue,
+        cwd=os.getcwd(),
+    )
+    if options.scheduler != "fifo" and options.max_resource is None:
+        raise UsageError(f"--scheduler {options.scheduler} needs --max-resource (e.g. the number of epochs).")
+    options.validate()
+    return options, sweep
+
+
+def run(args: argparse.Namespace) -> int:
+    command = _check_command(args.command)
+    options, sweep = options_from_args(args, command)
+    name = _study_name(args, command)
+    options.name = name
+    study = StudyDir(args.out or Path("runs") / name)
+    if study.exists():
+        if study.is_locked():
+            study.acquire()  # raises StudyLockedError naming the holder
+        raise UsageError(f"{study.root} already holds a study: continue it with "
+                         f"`hpsweep resume {study.root}` or choose another --out.")
+    study.acquire()
+    try:
+        create_study(study, options, sweep)
+        return drive(study, args)
+    finally:
+        study.release()

@@ -1,0 +1,117 @@
+"""The executor contract: start, watch and stop trial processes.
+
+An executor owns the slots (local slots and GPUs, Ray resources, cluster jobs, simulated workers)
+and the clock. The tuner reserves a slot (so that ``{worker_id}`` and the GPU are known before the
+command is rendered), launches a :class:`LaunchSpec` into it, and polls for events: reports as they
+arrive and exits when processes end. Stopping a trial stops its whole process group.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from hpsweep.trial import ErrorKind
+
+__all__ = [
+    "Clock",
+    "Executor",
+    "ExecutorEvent",
+    "ExitEvent",
+    "LaunchSpec",
+    "ReportEvent",
+    "Slot",
+    "WallClock",
+]
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+
+
+class WallClock:
+    """Wall-clock time as Unix seconds (what the store records for real runs)."""
+
+    def now(self) -> float:
+        return time.time()
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A place a trial can run: ``worker_id`` is unique among running trials."""
+
+    worker_id: int
+    gpu: str | None = None  # the CUDA_VISIBLE_DEVICES value, e.g. "3" or "0,1"
+    node: str | None = None
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    """Everything needed to start one run of a trial."""
+
+    trial_id: int
+    argv: tuple[str, ...]
+    trial_dir: str
+    env: dict[str, str] = field(default_factory=dict)  # added to the controller's environment
+    cwd: str | None = None
+    resource: int | None = None
+    timeout: float | None = None  # seconds of this run before it is killed as TIMEOUT
+    config: dict[str, Any] = field(default_factory=dict)  # for executors that simulate the trial
+
+
+@dataclass(frozen=True)
+class ReportEvent:
+    trial_id: int
+    step: int | None
+    metrics: dict[str, Any]
+    time: float
+
+
+@dataclass(frozen=True)
+class ExitEvent:
+    """A run ended. ``error_kind`` is set by the executor for TIMEOUT, LAUNCH and LOST;
+    otherwise the tuner judges the exit code and the metrics."""
+
+    trial_id: int
+    exit_code: int | None
+    time: float
+    error_kind: ErrorKind | None = None
+    message: str = ""
+    stopped: bool = False  # ended because the tuner asked for it (stop or pause)
+
+
+ExecutorEvent = ReportEvent | ExitEvent
+
+
+class Executor(ABC):
+    """Starts, watches and stops trials. One implementation per place trials run."""
+
+    clock: Clock = WallClock()
+
+    @abstractmethod
+    def reserve(self) -> Slot | None:
+        """A free slot, or None when every slot is busy (or not admitted yet)."""
+
+    @abstractmethod
+    def launch(self, slot: Slot, spec: LaunchSpec) -> None:
+        """Start ``spec`` in ``slot`` (which was returned by :meth:`reserve`)."""
+
+    @abstractmethod
+    def poll(self, timeout: float) -> list[ExecutorEvent]:
+        """Events since the last call; waits up to ``timeout`` seconds when there are none."""
+
+    @abstractmethod
+    def stop(self, trial_id: int) -> None:
+        """Stop a running trial's whole process group; its ExitEvent has ``stopped=True``."""
+
+    @abstractmethod
+    def running(self) -> set[int]:
+        """Ids of the trials whose runs have not yet produced their ExitEvent."""
+
+    def release(self, slot: Slot) -> None:  # noqa: B027 - optional hook
+        """Give back a reserved slot that was not launched."""
+
+    def shutdown(self, *, kill: bool) -> None:  # noqa: B027 - optional hook
+        """End the executor: with ``kill``, stop every running trial first."""

@@ -1,0 +1,438 @@
+"""Batch-scheduler executor: one cluster job per trial run (Slurm and LSF are small backends).
+
+Each run becomes a generated bash script in its trial folder (``job.sh``) that exports the trial's
+environment, starts the argv (quoted with :func:`shlex.quote`) in its own session, forwards a
+cancel signal to that session and writes the exit status to ``<trial_dir>/exit_code``. The trial
+folder must be on a file system the compute nodes share with the controller: reports are read from
+``reports.jsonl`` and ``stdout.log`` there, exactly as the local executor reads them.
+
+What a resumed controller needs is kept in the trial folder as well: ``job.json`` (job id, backend,
+timeout) and ``.hpsweep-read.json`` (how far the report files were read), so :meth:`reattach`
+follows jobs still queued or running instead of submitting them again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import json
+import os
+import shlex
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hpsweep.errors import UsageError
+from hpsweep.executors.base import (
+    Executor,
+    ExecutorEvent,
+    ExitEvent,
+    LaunchSpec,
+    ReportEvent,
+    Slot,
+    WallClock,
+)
+from hpsweep.executors.metrics import MetricParser, read_summary_file
+from hpsweep.trial import ErrorKind
+
+__all__ = [
+    "BatchBackend",
+    "BatchExecutor",
+    "JobState",
+    "OffsetTail",
+    "SubmitError",
+    "render_job_script",
+]
+
+JOB_FILE = "job.json"
+EXIT_FILE = "exit_code"
+STARTED_FILE = "job.started"
+SCRIPT_FILE = "job.sh"
+OFFSETS_FILE = ".hpsweep-read.json"
+
+
+class JobState(str, enum.Enum):
+    """A batch job's state as the scheduler reports it, reduced to what the executor needs."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"  # ended; its exit code is in the exit file (or the scheduler's record)
+    FAILED = "failed"  # ended without running the script to its end (cancelled, killed, ...)
+    TIMEOUT = "timeout"  # the scheduler's own time limit
+    LOST = "lost"  # its node failed
+    UNKNOWN = "unknown"  # the scheduler no longer knows the job
+
+
+class SubmitError(RuntimeError):
+    """The scheduler refused a job (the message holds its output)."""
+
+
+class BatchBackend(ABC):
+    """The scheduler-specific part: submit a script, ask job states, cancel."""
+
+    name: str = "batch"
+
+    @abstractmethod
+    def submit(self, script: Path, spec: LaunchSpec, *, job_name: str) -> str:
+        """Submit ``script`` for ``spec``; return the job id (raise :class:`SubmitError`)."""
+
+    @abstractmethod
+    def states(self, job_ids: Sequence[str]) -> dict[str, JobState]:
+        """States of the given jobs; a job the scheduler does not know is left out."""
+
+    @abstractmethod
+    def cancel(self, job_id: str) -> None:
+        """Cancel a queued or running job (no error when it has ended already)."""
+
+
+class OffsetTail:
+    """Complete lines appended to a file since ``offset`` (which is public, to be persisted)."""
+
+    def __init__(self, path: Path, offset: int = 0) -> None:
+        self.path = path
+        self.offset = offset
+
+    def read_lines(self, *, final: bool = False) -> list[str]:
+        try:
+            with self.path.open("rb") as fh:
+                fh.seek(self.offset)
+                chunk = fh.read()
+        except FileNotFoundError:
+            return []
+        end = len(chunk) if final else chunk.rfind(b"\n") + 1
+        if end <= 0:
+            return []
+        self.offset += end
+        return chunk[:end].decode("utf-8", errors="replace").splitlines()
+
+    @staticmethod
+    def size(path: Path) -> int:
+        try:
+            return path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+
+def render_job_script(spec: LaunchSpec, *, extra_env: Mapping[str, str] | None = None) -> str:
+    """The bash script that runs one trial run inside a batch job.
+
+    >>> spec = LaunchSpec(trial_id=1, argv=("python", "train.py", "--name=a b"), trial_dir="/t/1")
+    >>> "'--name=a b'" in render_job_script(spec)
+    True
+    """
+    trial_dir = Path(spec.trial_dir)
+    q = shlex.quote
+    env = {**(extra_env or {}), **spec.env}
+    lines = ["#!/bin/bash", f"# hpsweep trial {spec.trial_id}", f"cd -- {q(spec.cwd or os.getcwd())}"]
+    lines += [f"export {name}={q(value)}" for name, value in sorted(env.items()) if _env_name(name)]
+    lines += [
+        f"date +%s > {q(str(trial_dir / STARTED_FILE))}",
+        f"setsid {shlex.join(spec.argv)} </dev/null >> {q(str(trial_dir / 'stdout.log'))} "
+        f"2>> {q(str(trial_dir / 'stderr.log'))} &",
+        "child=$!",
+        'trap \'kill -TERM -- "-$child" 2>/dev/null || kill -TERM "$child" 2>/dev/null\' TERM INT',
+        'wait "$child"; code=$?',
+        # ``wait`` returns early when a trapped signal arrives: wait again for the real status.
+        'while kill -0 "$child" 2>/dev/null; do wait "$child"; code=$?; done',
+        f"echo \"$code\" > {q(str(trial_dir / (EXIT_FILE + '.tmp')))}",
+        f"mv -f {q(str(trial_dir / (EXIT_FILE + '.tmp')))} {q(str(trial_dir / EXIT_FILE))}",
+        'exit "$code"',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _env_name(name: str) -> bool:
+    return bool(name) and (name[0].isalpha() or name[0] == "_") and name.replace("_", "a").isalnum()
+
+
+@dataclass
+class _Job:
+    trial_id: int
+    job_id: str
+    trial_dir: Path
+    slot: Slot
+    timeout: float | None
+    reports: OffsetTail
+    stdout: OffsetTail
+    stop_requested: bool = False
+    timed_out: bool = False
+    started_at: float | None = None  # controller clock, when the job was first seen running
+    gone_since: float | None = None  # when the scheduler first said it ended without an exit file
+    state: JobState = JobState.PENDING
+
+
+class BatchExecutor(Executor):
+    """Runs each trial run as one batch job of ``backend``; at most ``max_jobs`` at a time.
+
+    ``poll_interval``: seconds between reads of the trial folders; ``status_interval``: seconds
+    between scheduler queries; ``exit_grace``: how long a job the scheduler reports as ended may
+    take to show its exit file on the shared file system before it counts as crashed or lost.
+    """
+
+    def __init__(
+        self,
+        *,
+        backend: BatchBackend,
+        max_jobs: int = 8,
+        parser: MetricParser | None = None,
+        summary_file: str | None = None,
+        poll_interval: float = 0.2,
+        status_interval: float = 1.0,
+        exit_grace: float = 5.0,
+    ) -> None:
+        if max_jobs < 1:
+            raise UsageError(f"--max-jobs must be >= 1, got {max_jobs}; pass e.g. --max-jobs 8.")
+        self.clock = WallClock()
+        self.backend = backend
+        self.max_jobs = max_jobs
+        self.parser = parser or MetricParser()
+        self.summary_file = summary_file
+        self.poll_interval = poll_interval
+        self.status_interval = status_interval
+        self.exit_grace = exit_grace
+        self._jobs: dict[int, _Job] = {}
+        self._reserved: set[int] = set()
+        self._pending: list[ExecutorEvent] = []
+        self._last_status = -1e9
+
+    # -- slots -----------------------------------------------------------------------------------
+    def reserve(self) -> Slot | None:
+        busy = {j.slot.worker_id for j in self._jobs.values()} | self._reserved
+        if len(busy) >= self.max_jobs:
+            return None
+        worker_id = min(set(range(self.max_jobs)) - busy)
+        self._reserved.add(worker_id)
+        return Slot(worker_id=worker_id)
+
+    def release(self, slot: Slot) -> None:
+        self._reserved.discard(slot.worker_id)
+
+    def running(self) -> set[int]:
+        return set(self._jobs) | {e.trial_id for e in self._pending if isinstance(e, ExitEvent)}
+
+    def job_id(self, trial_id: int) -> str | None:
+        job = self._jobs.get(trial_id)
+        return job.job_id if job else None
+
+    # -- launching -------------------------------------------------------------------------------
+    def launch(self, slot: Slot, spec: LaunchSpec) -> None:
+        self._reserved.discard(slot.worker_id)
+        trial_dir = Path(spec.trial_dir).resolve()
+        trial_dir.mkdir(parents=True, exist_ok=True)
+        for name in (EXIT_FILE, STARTED_FILE, JOB_FILE, OFFSETS_FILE):
+            with contextlib.suppress(FileNotFoundError):
+                (trial_dir / name).unlink()
+        script = trial_dir / SCRIPT_FILE
+        script.write_text(render_job_script(spec))
+        script.chmod(0o755)
+        try:
+            job_id = self.backend.submit(script, spec, job_name=f"hpsweep-{spec.trial_id}")
+        except (SubmitError, OSError) as exc:
+            self._pending.append(
+                ExitEvent(spec.trial_id, None, self.clock.now(), ErrorKind.LAUNCH,
+                          f"{self.backend.name} did not accept the job: {exc}")
+            )
+            return
+        report_path = Path(spec.env.get("HPSWEEP_REPORT_FILE", str(trial_dir / "reports.jsonl")))
+        job = _Job(
+            trial_id=spec.trial_id, job_id=job_id, trial_dir=trial_dir, slot=slot,
+            timeout=spec.timeout,
+            reports=OffsetTail(report_path, OffsetTail.size(report_path)),
+            stdout=OffsetTail(trial_dir / "stdout.log", OffsetTail.size(trial_dir / "stdout.log")),
+        )
+        record = {"job_id": job_id, "backend": self.backend.name, "timeout": spec.timeout,
+                  "report_file": str(report_path), "submitted": time.time()}
+        _write_json(trial_dir / JOB_FILE, record)
+        self._save_offsets(job)
+        self._jobs[spec.trial_id] = job
+
+    def reattach(self, trials: Mapping[int, str]) -> set[int]:
+        """Follow again the jobs a previous controller submitted for ``{trial_id: trial_dir}``.
+
+        Returns the ids now followed: their jobs are queued, running, or ended with an exit file
+        (their remaining reports and their exit then arrive through :meth:`poll`). The other
+        trials have no job to follow; the caller treats them as interrupted and runs them again.
+        """
+        found: dict[str, _Job] = {}
+        for trial_id, folder in trials.items():
+            job = self._job_from_folder(trial_id, Path(folder).resolve())
+            if job is not None:
+                found[job.job_id] = job
+        states = self.backend.states(list(found)) if found else {}
+        attached: set[int] = set()
+        for job_id, job in found.items():
+            state = states.get(job_id, JobState.UNKNOWN)
+            has_exit = (job.trial_dir / EXIT_FILE).exists()
+            if state in (JobState.PENDING, JobState.RUNNING) or has_exit:
+                busy = {j.slot.worker_id for j in self._jobs.values()} | self._reserved
+                free = sorted(set(range(self.max_jobs + len(found))) - busy)
+                job.slot = Slot(worker_id=free[0])
+                job.state = state
+                self._jobs[job.trial_id] = job
+                attached.add(job.trial_id)
+        return attached
+
+    def _job_from_folder(self, trial_id: int, trial_dir: Path) -> _Job | None:
+        try:
+            record = json.loads((trial_dir / JOB_FILE).read_text())
+            offsets = json.loads((trial_dir / OFFSETS_FILE).read_text())
+        except (OSError, ValueError):
+            return None
+        if record.get("backend") != self.backend.name:
+            return None
+        return _Job(
+            trial_id=trial_id, job_id=str(record["job_id"]), trial_dir=trial_dir,
+            slot=Slot(worker_id=-1), timeout=record.get("timeout"),
+            reports=OffsetTail(Path(record["report_file"]), int(offsets.get("reports", 0))),
+            stdout=OffsetTail(trial_dir / "stdout.log", int(offsets.get("stdout", 0))),
+        )
+
+    # -- watching --------------------------------------------------------------------------------
+    def poll(self, timeout: float) -> list[ExecutorEvent]:
+        deadline = self.clock.now() + max(0.0, timeout)
+        while True:
+            events, self._pending = self._pending, []
+            events.extend(self._sweep())
+            now = self.clock.now()
+            if events or now >= deadline:
+                return events
+            time.sleep(min(self.poll_interval, deadline - now))
+
+    def _sweep(self) -> list[ExecutorEvent]:
+        now = self.clock.now()
+        if self._jobs and now - self._last_status >= self.status_interval:
+            self._last_status = now
+            self._refresh_states(now)
+        events: list[ExecutorEvent] = []
+        for job in list(self._jobs.values()):
+            events.extend(self._read(job, final=False))
+            if job.started_at is None and (job.trial_dir / STARTED_FILE).exists():
+                job.started_at = now
+            self._enforce_timeout(job, now)
+            finished = self._finished(job, now)
+            if finished is not None:
+                events.extend(self._read(job, final=True))
+                events.extend(self._finish(job, finished))
+        return events
+
+    def _refresh_states(self, now: float) -> None:
+        try:
+            states = self.backend.states([j.job_id for j in self._jobs.values()])
+        except (OSError, SubmitError):
+            return  # scheduler briefly unreachable: keep the last known states
+        for job in self._jobs.values():
+            job.state = states.get(job.job_id, JobState.UNKNOWN)
+            if job.state == JobState.RUNNING and job.started_at is None:
+                job.started_at = now
+
+    def _enforce_timeout(self, job: _Job, now: float) -> None:
+        if job.timeout is None or job.timed_out or job.started_at is None:
+            return
+        if now - job.started_at >= job.timeout:
+            job.timed_out = True
+            with contextlib.suppress(OSError, SubmitError):
+                self.backend.cancel(job.job_id)
+
+    def _finished(self, job: _Job, now: float) -> tuple[int | None, ErrorKind | None, str] | None:
+        code = _read_exit_code(job.trial_dir / EXIT_FILE)
+        if code is not None:
+            return code, None, ""
+        if job.state in (JobState.PENDING, JobState.RUNNING):
+            job.gone_since = None
+            return None
+        if job.gone_since is None:
+            job.gone_since = now
+        if job.state == JobState.LOST:
+            return None, ErrorKind.LOST, f"{self.backend.name} job {job.job_id}: its node failed"
+        if (job.stop_requested or job.timed_out) and job.state != JobState.UNKNOWN:
+            return None, None, ""
+        if now - job.gone_since < self.exit_grace:
+            return None
+        if job.state == JobState.UNKNOWN and not job.stop_requested:
+            return None, ErrorKind.LOST, (
+                f"{self.backend.name} job {job.job_id} vanished without an exit status"
+            )
+        if job.state == JobState.TIMEOUT:
+            return None, ErrorKind.TIMEOUT, f"{self.backend.name} job {job.job_id} hit its time limit"
+        return None, None, f"{self.backend.name} job {job.job_id} ended without an exit status"
+
+    def _read(self, job: _Job, *, final: bool) -> list[ExecutorEvent]:
+        out: list[ExecutorEvent] = []
+        now = self.clock.now()
+        for line in job.reports.read_lines(final=final):
+            parsed = self.parser.parse_report_line(line)
+            if parsed is not None:
+                out.append(ReportEvent(job.trial_id, parsed.step, parsed.metrics, now))
+        for line in job.stdout.read_lines(final=final):
+            parsed = self.parser.parse_stdout_line(line)
+            if parsed is not None:
+                out.append(ReportEvent(job.trial_id, parsed.step, parsed.metrics, now))
+        if out:
+            self._save_offsets(job)
+        return out
+
+    def _finish(
+        self, job: _Job, finished: tuple[int | None, ErrorKind | None, str]
+    ) -> list[ExecutorEvent]:
+        code, kind, message = finished
+        del self._jobs[job.trial_id]
+        self._save_offsets(job)
+        events: list[ExecutorEvent] = []
+        now = self.clock.now()
+        if self.summary_file and not job.stop_requested and not job.timed_out:
+            summary = read_summary_file(job.trial_dir / self.summary_file)
+            if summary:
+                events.append(ReportEvent(job.trial_id, None, summary, now))
+                if summary.get("finished") == 0 and kind is None:
+                    kind, message = ErrorKind.NO_METRIC, f"{self.summary_file} says finished 0"
+        if job.timed_out:
+            kind = ErrorKind.TIMEOUT
+            message = f"ran past its timeout of {job.timeout:g} s and was cancelled"
+        events.append(ExitEvent(job.trial_id, code, now, kind, message, stopped=job.stop_requested))
+        return events
+
+    def _save_offsets(self, job: _Job) -> None:
+        with contextlib.suppress(OSError):
+            _write_json(job.trial_dir / OFFSETS_FILE,
+                        {"reports": job.reports.offset, "stdout": job.stdout.offset})
+
+    # -- stopping --------------------------------------------------------------------------------
+    def stop(self, trial_id: int) -> None:
+        job = self._jobs.get(trial_id)
+        if job is None or job.stop_requested:
+            return
+        job.stop_requested = True
+        with contextlib.suppress(OSError, SubmitError):
+            self.backend.cancel(job.job_id)
+
+    def shutdown(self, *, kill: bool) -> None:
+        """With ``kill``, cancel every job and wait for their exits; otherwise leave them running
+        (a later controller can :meth:`reattach` to them)."""
+        if not kill:
+            return
+        for trial_id in list(self._jobs):
+            self.stop(trial_id)
+        deadline = self.clock.now() + self.exit_grace + 10.0
+        while self._jobs and self.clock.now() < deadline:
+            self.poll(self.poll_interval)
+
+
+def _read_exit_code(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except FileNotFoundError:
+        return None
+    try:
+        code = int(text)
+    except ValueError:
+        return None
+    # bash reports a death by signal N as 128 + N; report it as -N like subprocess does
+    return -(code - 128) if 128 < code < 160 else code
+
+
+def _write_json(path: Path, data: object) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)

@@ -1,0 +1,291 @@
+"""The local executor: trials as processes on this machine, in CPU slots or on GPUs.
+
+Each run is a subprocess started from an argv list in its own process group, stdout and stderr
+going to files in its trial folder. Exits are noticed at once through pidfds; reports are read by
+tailing the report file and stdout. A separate reaper process kills every registered process group
+if the controller dies, even by SIGKILL, so no trial outlives its controller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from hpsweep.errors import UsageError
+from hpsweep.executors.base import (
+    Executor,
+    ExecutorEvent,
+    ExitEvent,
+    LaunchSpec,
+    ReportEvent,
+    Slot,
+    WallClock,
+)
+from hpsweep.executors.gpu import GpuAllocator
+from hpsweep.executors.metrics import FileTail, MetricParser, read_summary_file
+from hpsweep.trial import ErrorKind
+
+__all__ = ["LocalExecutor"]
+
+
+@dataclass
+class _Run:
+    spec: LaunchSpec
+    slot: Slot
+    proc: subprocess.Popen[bytes]
+    pidfd: int | None
+    reports: FileTail
+    stdout: FileTail
+    deadline: float | None
+    stop_requested: bool = False
+    timed_out: bool = False
+    kill_at: float | None = None
+    files: list[IO[bytes]] = field(default_factory=list)
+
+
+class LocalExecutor(Executor):
+    """Runs trials as local processes.
+
+    ``slots`` parallel trials on the CPU, or, with ``gpus``, up to ``jobs_per_gpu`` per GPU
+    (``slots`` then caps the total). ``summary_file`` (relative to the trial folder) is read
+    when a run ends.
+    """
+
+    def __init__(
+        self,
+        *,
+        slots: int | None = None,
+        gpus: Sequence[str] = (),
+        jobs_per_gpu: int = 1,
+        allocator: GpuAllocator | None = None,
+        parser: MetricParser | None = None,
+        summary_file: str | None = None,
+        kill_grace: float = 3.0,
+        report_interval: float = 0.1,
+    ) -> None:
+        if slots is not None and slots < 1:
+            raise UsageError(f"--parallel must be >= 1, got {slots}.")
+        self.clock = WallClock()
+        self.allocator = allocator or (GpuAllocator(gpus, jobs_per_gpu=jobs_per_gpu) if gpus else None)
+        gpu_cap = self.allocator.capacity if self.allocator else None
+        self.capacity = min(x for x in (slots, gpu_cap) if x is not None) if (slots or gpu_cap) else 1
+        self.parser = parser or MetricParser()
+        self.summary_file = summary_file
+        self.kill_grace = kill_grace
+        self.report_interval = report_interval
+        self._runs: dict[int, _Run] = {}
+        self._reserved: dict[int, Slot] = {}
+        self._pending: list[ExecutorEvent] = []
+        self._last_tail = 0.0
+        self._reaper: subprocess.Popen[bytes] | None = None
+
+    # -- slots -----------------------------------------------------------------------------------
+    def _busy_ids(self) -> set[int]:
+        return {r.slot.worker_id for r in self._runs.values()} | set(self._reserved)
+
+    def reserve(self) -> Slot | None:
+        busy = self._busy_ids()
+        if len(busy) >= self.capacity:
+            return None
+        gpu = None
+        if self.allocator is not None:
+            gpu = self.allocator.choose(self.clock.now())
+            if gpu is None:
+                return None
+            self.allocator.take(gpu, self.clock.now())
+        worker_id = min(set(range(self.capacity)) - busy)
+        slot = Slot(worker_id=worker_id, gpu=gpu)
+        self._reserved[worker_id] = slot
+        return slot
+
+    def release(self, slot: Slot) -> None:
+        if self._reserved.pop(slot.worker_id, None) is not None and slot.gpu and self.allocator:
+            self.allocator.give(slot.gpu)
+
+    def _free(self, slot: Slot) -> None:
+        if slot.gpu and self.allocator:
+            self.allocator.give(slot.gpu)
+
+    # -- launching -------------------------------------------------------------------------------
+    def _reaper_pipe(self) -> IO[bytes] | None:
+        if self._reaper is None or self._reaper.poll() is not None:
+            self._reaper = subprocess.Popen(
+                [sys.executable, "-m", "hpsweep.executors._reaper", str(self.kill_grace)],
+                stdin=subprocess.PIPE, start_new_session=True,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+        return self._reaper.stdin
+
+    def _tell_reaper(self, line: str) -> None:
+        pipe = self._reaper_pipe()
+        if pipe is not None:
+            with contextlib.suppress(BrokenPipeError):
+                pipe.write(line.encode() + b"\n")
+                pipe.flush()
+
+    def launch(self, slot: Slot, spec: LaunchSpec) -> None:
+        self._reserved.pop(slot.worker_id, None)
+        trial_dir = Path(spec.trial_dir)
+        trial_dir.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        env.update(spec.env)
+        if slot.gpu is not None:
+            env["CUDA_VISIBLE_DEVICES"] = slot.gpu
+        out = (trial_dir / "stdout.log").open("ab")
+        err = (trial_dir / "stderr.log").open("ab")
+        self._reaper_pipe()  # started before the child, so it can never miss a group
+        try:
+            proc = subprocess.Popen(list(spec.argv), cwd=spec.cwd, env=env, stdout=out, stderr=err,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+        except OSError as exc:
+            out.close()
+            err.close()
+            self._free(slot)
+            what = spec.argv[0] if spec.argv else "(empty command)"
+            self._pending.append(ExitEvent(spec.trial_id, None, self.clock.now(), ErrorKind.LAUNCH,
+                                           f"cannot start {what!r}: {exc.strerror or exc}"))
+            return
+        self._tell_reaper(f"+{proc.pid}")
+        pidfd = None
+        with contextlib.suppress(OSError, AttributeError):
+            pidfd = os.pidfd_open(proc.pid)
+        now = self.clock.now()
+        # Earlier runs of a resumed trial were read already: start at the current ends.
+        stdout_tail = FileTail(trial_dir / "stdout.log", skip_existing=True)
+        report_file = spec.env.get("HPSWEEP_REPORT_FILE", str(trial_dir / "reports.jsonl"))
+        report_tail = FileTail(report_file, skip_existing=True)
+        self._runs[spec.trial_id] = _Run(
+            spec=spec, slot=slot, proc=proc, pidfd=pidfd, reports=report_tail, stdout=stdout_tail,
+            deadline=(now + spec.timeout) if spec.timeout else None, files=[out, err],
+        )
+
+    def pid_of(self, trial_id: int) -> int | None:
+        run = self._runs.get(trial_id)
+        return run.proc.pid if run else None
+
+    # -- watching --------------------------------------------------------------------------------
+    def running(self) -> set[int]:
+        return set(self._runs) | {e.trial_id for e in self._pending if isinstance(e, ExitEvent)}
+
+    def poll(self, timeout: float) -> list[ExecutorEvent]:
+        events, self._pending = self._pending, []
+        now = self.clock.now()
+        self._enforce_deadlines(now)
+        exited = self._exited()
+        if not events and not exited:
+            wait = max(0.0, min(timeout, self._next_wakeup(now) - now))
+            exited = self._wait(wait)
+        now = self.clock.now()
+        if exited or now - self._last_tail >= self.report_interval:
+            self._last_tail = now
+            for tid, run in self._runs.items():
+                if tid not in exited:
+                    events.extend(self._tail(run, final=False))
+        for tid in exited:
+            events.extend(self._finish(self._runs.pop(tid)))
+        return events
+
+    def _next_wakeup(self, now: float) -> float:
+        times = [self._last_tail + self.report_interval] if self._runs else [now + 3600.0]
+        for run in self._runs.values():
+            times.extend(t for t in (run.deadline, run.kill_at) if t is not None)
+        return min(times)
+
+    def _exited(self) -> list[int]:
+        return [tid for tid, run in self._runs.items() if run.proc.poll() is not None]
+
+    def _wait(self, wait: float) -> list[int]:
+        fds = {run.pidfd: tid for tid, run in self._runs.items() if run.pidfd is not None}
+        if fds and len(fds) == len(self._runs):
+            with contextlib.suppress(InterruptedError):
+                select.select(list(fds), [], [], wait)
+        elif wait > 0:
+            select.select([], [], [], min(wait, 0.01))
+        return self._exited()
+
+    def _enforce_deadlines(self, now: float) -> None:
+        for run in self._runs.values():
+            if run.deadline is not None and now >= run.deadline and not run.timed_out:
+                run.timed_out = True
+                self._signal(run, signal.SIGTERM)
+                run.kill_at = now + self.kill_grace
+            elif run.kill_at is not None and now >= run.kill_at:
+                self._signal(run, signal.SIGKILL)
+                run.kill_at = None
+
+    @staticmethod
+    def _signal(run: _Run, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(run.proc.pid, sig)
+
+    def _tail(self, run: _Run, *, final: bool) -> list[ExecutorEvent]:
+        out: list[ExecutorEvent] = []
+        now = self.clock.now()
+        tid = run.spec.trial_id
+        for line in run.reports.read_lines(final=final):
+            parsed = self.parser.parse_report_line(line)
+            if parsed is not None:
+                out.append(ReportEvent(tid, parsed.step, parsed.metrics, now))
+        for line in run.stdout.read_lines(final=final):
+            parsed = self.parser.parse_stdout_line(line)
+            if parsed is not None:
+                out.append(ReportEvent(tid, parsed.step, parsed.metrics, now))
+        return out
+
+    def _finish(self, run: _Run) -> list[ExecutorEvent]:
+        code = run.proc.wait()
+        self._signal(run, signal.SIGKILL)  # stragglers left in the group
+        self._tell_reaper(f"-{run.proc.pid}")
+        if run.pidfd is not None:
+            os.close(run.pidfd)
+        for fh in run.files:
+            fh.close()
+        self._free(run.slot)
+        events = self._tail(run, final=True)
+        kind: ErrorKind | None = None
+        message = ""
+        if self.summary_file and not run.stop_requested and not run.timed_out:
+            summary = read_summary_file(Path(run.spec.trial_dir) / self.summary_file)
+            if summary:
+                events.append(ReportEvent(run.spec.trial_id, None, summary, self.clock.now()))
+                if summary.get("finished") == 0:
+                    kind, message = ErrorKind.NO_METRIC, f"{self.summary_file} says finished 0"
+        if run.timed_out:
+            kind = ErrorKind.TIMEOUT
+            message = f"ran past its timeout of {run.spec.timeout:g} s and was killed"
+        events.append(ExitEvent(run.spec.trial_id, code, self.clock.now(), kind, message,
+                                stopped=run.stop_requested))
+        return events
+
+    # -- stopping --------------------------------------------------------------------------------
+    def stop(self, trial_id: int) -> None:
+        run = self._runs.get(trial_id)
+        if run is None or run.stop_requested:
+            return
+        run.stop_requested = True
+        self._signal(run, signal.SIGTERM)
+        run.kill_at = self.clock.now() + self.kill_grace
+
+    def shutdown(self, *, kill: bool) -> None:
+        if kill:
+            for tid in list(self._runs):
+                self.stop(tid)
+            while self._runs:
+                self.poll(0.05)
+                now = self.clock.now()
+                self._enforce_deadlines(now)
+        if self._reaper is not None:
+            if self._reaper.stdin:
+                with contextlib.suppress(BrokenPipeError):
+                    self._reaper.stdin.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._reaper.wait(timeout=self.kill_grace + 5)
+            self._reaper = None

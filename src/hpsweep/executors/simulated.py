@@ -1,0 +1,171 @@
+"""Run trials in simulated time against a benchmark, with N simulated workers.
+
+Each launch computes the run's reports from the benchmark at once (epochs after the ones the
+trial already trained, up to its target) and queues them at the simulated times they would
+arrive; :meth:`SimulatedExecutor.poll` hands out every event of the next time stamp and moves the
+clock there. A resumed trial continues its curve and is charged only for the epochs it adds.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from typing import TYPE_CHECKING
+
+from hpsweep.errors import UsageError
+from hpsweep.executors.base import Executor, ExecutorEvent, ExitEvent, LaunchSpec, ReportEvent, Slot
+
+if TYPE_CHECKING:
+    from hpsweep.bench.base import Benchmark
+    from hpsweep.trial import TrialRecord
+
+__all__ = ["SimClock", "SimulatedExecutor", "SimulatedLauncher"]
+
+
+class SimClock:
+    """A clock that only moves when the simulated executor says so."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = start
+
+    def now(self) -> float:
+        return self._now
+
+    def advance_to(self, t: float) -> None:
+        self._now = max(self._now, t)
+
+
+class SimulatedExecutor(Executor):
+    """``n_workers`` simulated workers running ``benchmark`` trials in simulated time.
+
+    >>> from hpsweep.bench import CrossingCurves
+    >>> ex = SimulatedExecutor(CrossingCurves(), n_workers=2, seed=0)
+    >>> slot = ex.reserve()
+    >>> ex.launch(slot, LaunchSpec(trial_id=0, argv=(), trial_dir="", resource=2,
+    ...                            config={"x0": 0.0, "x1": 0.0}))
+    >>> [type(e).__name__ for e in ex.poll(0)], ex.clock.now()
+    (['ReportEvent'], 1.0)
+    """
+
+    def __init__(self, benchmark: Benchmark, *, n_workers: int, seed: int | None = None) -> None:
+        if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
+            raise UsageError(f"n_workers must be an integer >= 1, got {n_workers!r}.")
+        self.benchmark = benchmark
+        self.n_workers = n_workers
+        self.seed = seed
+        self.clock: SimClock = SimClock()
+        self._free = list(range(n_workers))
+        self._slot_of: dict[int, Slot] = {}  # running trial -> slot
+        self._trained: dict[int, int] = {}  # trial -> epochs trained (reports delivered)
+        self._queue: list[tuple[float, int, ExecutorEvent]] = []
+        self._now_events: list[ExecutorEvent] = []
+        self._seq = itertools.count()
+        self._launches = itertools.count()
+
+    def reserve(self) -> Slot | None:
+        if not self._free:
+            return None
+        self._free.sort()
+        return Slot(worker_id=self._free.pop(0))
+
+    def release(self, slot: Slot) -> None:
+        if slot.worker_id not in self._free:
+            self._free.append(slot.worker_id)
+
+    def trained(self, trial_id: int) -> int:
+        """Epochs ``trial_id`` has trained (and reported) so far."""
+        return self._trained.get(trial_id, 0)
+
+    def copy_checkpoint(self, source: int, target: int) -> None:
+        """Give ``target`` the training progress of ``source`` (PBT's exploit step)."""
+        self._trained[target] = self._trained.get(source, 0)
+
+    def launch(self, slot: Slot, spec: LaunchSpec) -> None:
+        if spec.trial_id in self._slot_of:
+            raise UsageError(f"trial {spec.trial_id} is already running in the simulation.")
+        now = self.clock.now()
+        self._slot_of[spec.trial_id] = slot
+        bench = self.benchmark
+        done = self._trained.get(spec.trial_id, 0)
+        target = min(spec.resource or bench.max_resource, bench.max_resource)
+        epochs = list(range(done + 1, target + 1))
+        if not epochs:
+            self._push(now, ExitEvent(trial_id=spec.trial_id, exit_code=0, time=now))
+            return
+        seed = None if self.seed is None else hash((self.seed, spec.trial_id, next(self._launches)))
+        wanted = ([done] if done else []) + epochs
+        rows = bench.evaluate(spec.config, wanted, seed=seed)
+        base = rows[0][bench.time_attr] if done else 0.0
+        if done:
+            rows = rows[1:]
+        t = now
+        for epoch, metrics in zip(epochs, rows):
+            t = now + max(metrics[bench.time_attr] - base, 0.0)
+            self._push(t, ReportEvent(trial_id=spec.trial_id, step=epoch, metrics=metrics, time=t))
+        self._push(t, ExitEvent(trial_id=spec.trial_id, exit_code=0, time=t))
+
+    def _push(self, t: float, event: ExecutorEvent) -> None:
+        heapq.heappush(self._queue, (t, next(self._seq), event))
+
+    def poll(self, timeout: float) -> list[ExecutorEvent]:
+        if self._now_events:
+            events, self._now_events = self._now_events, []
+            return events
+        if not self._queue:
+            return []
+        t = self._queue[0][0]
+        self.clock.advance_to(t)
+        events: list[ExecutorEvent] = []
+        while self._queue and self._queue[0][0] == t:
+            events.append(heapq.heappop(self._queue)[2])
+        for event in events:
+            self._deliver(event)
+        return events
+
+    def _deliver(self, event: ExecutorEvent) -> None:
+        if isinstance(event, ReportEvent) and event.step is not None:
+            self._trained[event.trial_id] = max(self._trained.get(event.trial_id, 0), event.step)
+        elif isinstance(event, ExitEvent):
+            slot = self._slot_of.pop(event.trial_id)
+            self._free.append(slot.worker_id)
+
+    def stop(self, trial_id: int) -> None:
+        if trial_id not in self._slot_of:
+            return  # already ended (its exit was delivered)
+        self._queue = [item for item in self._queue if item[2].trial_id != trial_id]
+        heapq.heapify(self._queue)
+        event = ExitEvent(trial_id=trial_id, exit_code=None, time=self.clock.now(), stopped=True)
+        self._deliver(event)
+        self._now_events.append(event)
+
+    def running(self) -> set[int]:
+        return set(self._slot_of)
+
+    def pending(self) -> int:
+        """Events queued for the future."""
+        return len(self._queue) + len(self._now_events)
+
+    def shutdown(self, *, kill: bool) -> None:
+        for trial_id in list(self._slot_of):
+            self.stop(trial_id)
+
+
+class SimulatedLauncher:
+    """The tuner's launcher for simulated trials: PBT's checkpoint copy moves training progress.
+
+    ``Tuner(..., executor=ex, launcher=SimulatedLauncher(ex))``; without it a trial resumed from
+    another trial's checkpoint continues from its own progress instead.
+    """
+
+    def __init__(self, executor: SimulatedExecutor) -> None:
+        self.executor = executor
+
+    def build(self, trial: TrialRecord, slot: Slot, *, resume: bool,
+              checkpoint_from: TrialRecord | None) -> LaunchSpec:
+        if checkpoint_from is not None:
+            self.executor.copy_checkpoint(checkpoint_from.trial_id, trial.trial_id)
+        return LaunchSpec(trial_id=trial.trial_id, argv=(), trial_dir="", resource=trial.resource,
+                          config=dict(trial.config))
+
+    def finished(self, trial: TrialRecord) -> None:
+        """Nothing to clean up in a simulation."""

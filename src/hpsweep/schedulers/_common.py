@@ -1,0 +1,235 @@
+"""Shared bookkeeping for the multi-fidelity schedulers.
+
+:class:`TrackingScheduler` keeps, per trial, its configuration, its objective values by resource
+level (signed so that smaller is always better), its state and its current target. It rebuilds all
+of that from the store's :class:`~hpsweep.trial.TrialRecord` list in :meth:`restore`, so every
+subclass whose decisions depend only on this table decides the same way after a restart.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from hpsweep.errors import UsageError
+from hpsweep.schedulers.base import Scheduler
+from hpsweep.search.base import Mode, Searcher
+from hpsweep.trial import (
+    CONTINUE,
+    Decision,
+    Report,
+    TrialRecord,
+    TrialState,
+    Verdict,
+    objective_value,
+)
+
+__all__ = [
+    "TrackingScheduler",
+    "TrialInfo",
+    "check_positive_int",
+    "geometric_rungs",
+    "linear_rungs",
+]
+
+
+def check_positive_int(name: str, value: Any, *, minimum: int = 1) -> int:
+    """``value`` as an int >= ``minimum``, else a :class:`UsageError` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise UsageError(
+            f"{name} must be an integer >= {minimum}, got {value!r}; pass e.g. {name}={minimum}."
+        )
+    return int(value)
+
+
+def geometric_rungs(min_resource: int, max_resource: int, eta: int) -> list[int]:
+    """Rung levels ``min * eta**k`` below ``max``, then ``max`` itself.
+
+    >>> geometric_rungs(1, 81, 3)
+    [1, 3, 9, 27, 81]
+    >>> geometric_rungs(1, 52, 3)
+    [1, 3, 9, 27, 52]
+    """
+    levels: list[int] = []
+    level = min_resource
+    while level < max_resource:
+        levels.append(level)
+        level *= eta
+    levels.append(max_resource)
+    return levels
+
+
+def linear_rungs(min_resource: int, max_resource: int, increment: int) -> list[int]:
+    """Rung levels ``min, min + inc, min + 2 inc, ...`` and ``max``.
+
+    >>> linear_rungs(1, 10, 3)
+    [1, 4, 7, 10]
+    """
+    levels = list(range(min_resource, max_resource, increment))
+    levels.append(max_resource)
+    return levels
+
+
+@dataclass
+class TrialInfo:
+    """What a scheduler knows about one trial. ``values`` map resource level -> signed value."""
+
+    trial_id: int
+    config: dict[str, Any]
+    state: TrialState = TrialState.RUNNING
+    resource: int | None = None
+    values: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def last_step(self) -> int:
+        return max(self.values) if self.values else 0
+
+    def value_at(self, step: int) -> float | None:
+        return self.values.get(step)
+
+    def best(self) -> float:
+        return min(self.values.values()) if self.values else math.inf
+
+
+class TrackingScheduler(Scheduler):
+    """A scheduler that tracks every trial's reports by resource level (smaller value = better)."""
+
+    name = "tracking"
+
+    def __init__(
+        self,
+        *,
+        searcher: Searcher,
+        metric: str,
+        mode: Mode,
+        resource_attr: str = "epoch",
+        min_resource: int = 1,
+        max_resource: int | None = None,
+        reduction_factor: int = 3,
+        seed: int | None = None,
+    ) -> None:
+        if mode not in ("min", "max"):
+            raise UsageError(f"mode must be 'min' or 'max', got {mode!r}.")
+        min_resource = check_positive_int("min_resource", min_resource)
+        if max_resource is None:
+            raise UsageError(
+                f"the {self.name!r} scheduler needs max_resource (the full budget, e.g. the "
+                "number of epochs); pass max_resource=N or --max-resource N."
+            )
+        max_resource = check_positive_int("max_resource", max_resource)
+        if max_resource < min_resource:
+            raise UsageError(
+                f"max_resource={max_resource} is below min_resource={min_resource}; "
+                "make max_resource >= min_resource."
+            )
+        reduction_factor = check_positive_int("reduction_factor", reduction_factor, minimum=2)
+        super().__init__(searcher=searcher, metric=metric, mode=mode,
+                         resource_attr=resource_attr, max_resource=max_resource, seed=seed)
+        self.min_resource = min_resource
+        self.max_resource: int = max_resource
+        self.reduction_factor = reduction_factor
+        self._trials: dict[int, TrialInfo] = {}
+        self._n_runs = 0
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _signed(self, value: float) -> float:
+        if math.isnan(value):
+            return math.inf
+        return value if self.mode == "min" else -value
+
+    def _rng(self, salt: int = 0) -> np.random.Generator:
+        """A generator seeded by (seed, runs so far, salt): the same after a restore."""
+        return np.random.default_rng([self.seed if self.seed is not None else 0, self._n_runs, salt])
+
+    def _step_of(self, report: Report) -> int | None:
+        if report.step is not None:
+            return int(report.step)
+        raw = report.metrics.get(self.resource_attr)
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool) and math.isfinite(raw):
+            return int(raw)
+        return None
+
+    def _info(self, trial: TrialRecord) -> TrialInfo:
+        info = self._trials.get(trial.trial_id)
+        if info is None:
+            info = TrialInfo(trial_id=trial.trial_id, config=dict(trial.config))
+            self._trials[trial.trial_id] = info
+            self._on_new_trial(info)
+        return info
+
+    def paused(self) -> list[TrialInfo]:
+        return [t for t in self._trials.values() if t.state is TrialState.PAUSED]
+
+    # -- the contract --------------------------------------------------------------------------
+
+    def on_trial_start(self, trial: TrialRecord) -> None:
+        info = self._info(trial)
+        info.config = dict(trial.config)
+        info.state = TrialState.RUNNING
+        info.resource = trial.resource
+        self._n_runs += 1
+
+    def on_report(self, trial: TrialRecord, report: Report) -> Verdict:
+        info = self._info(trial)
+        recorded = self._record(info, report)
+        if recorded is None:
+            return CONTINUE
+        step, value = recorded
+        self.searcher.on_report(trial.trial_id, trial.config, step,
+                                value if self.mode == "min" else -value)
+        return self._decide(info, step, value)
+
+    def on_trial_end(self, trial: TrialRecord) -> None:
+        info = self._info(trial)
+        info.state = trial.state
+        if trial.state.is_final:
+            self.searcher.on_trial_complete(trial)
+
+    def restore(self, trials: Sequence[TrialRecord]) -> None:
+        self._trials = {}
+        self._n_runs = 0
+        self._reset()
+        for trial in sorted(trials, key=lambda t: t.trial_id):
+            info = self._info(trial)
+            info.resource = trial.resource
+            for report in trial.reports:
+                self._record(info, report)
+            info.state = trial.state
+            self._n_runs += max(trial.runs, 1)
+        self.searcher.restore(trials)
+        self._after_restore()
+
+    # -- hooks for subclasses ------------------------------------------------------------------
+
+    def _record(self, info: TrialInfo, report: Report) -> tuple[int, float] | None:
+        value = objective_value(report.metrics, self.metric)
+        step = self._step_of(report)
+        if value is None or step is None:
+            return None
+        signed = self._signed(value)
+        info.values[step] = signed
+        return step, signed
+
+    def _decide(self, info: TrialInfo, step: int, value: float) -> Verdict:
+        return CONTINUE
+
+    def _on_new_trial(self, info: TrialInfo) -> None:
+        """A trial was seen for the first time (live or during a restore)."""
+
+    def _reset(self) -> None:
+        """Forget derived state before a restore."""
+
+    def _after_restore(self) -> None:
+        """Derive state after a restore replayed every trial."""
+
+    def _pause_or_continue(self, info: TrialInfo, step: int, why: str) -> Verdict:
+        """PAUSE once a run reaches its target below the maximum, else CONTINUE."""
+        target = info.resource if info.resource is not None else self.max_resource
+        if step >= target and step < self.max_resource:
+            return Verdict(Decision.PAUSE, f"{why}; reached target {target}, pause")
+        return Verdict(Decision.CONTINUE, why)

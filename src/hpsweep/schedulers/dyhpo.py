@@ -1,0 +1,222 @@
+"""DyHPO: one more rung for the most promising paused trial, or a new configuration.
+
+At each free slot every paused trial is scored for running to its next (linear) rung and a batch
+of random configurations is scored for running to the minimum resource, with a Gaussian-process
+surrogate of (configuration, budget) -> metric and expected improvement over the best value seen
+at the candidate's target budget (Wistuba, Kadra and Grabocka, "Supervising the multi-fidelity
+race of hyperparameter configurations", NeurIPS 2022). The best candidate wins: a paused trial is
+resumed, a new configuration is started. With probability ``probability_sh`` the successive
+halving rule is tried first (promote a paused trial in the top ``1/eta`` of its rung), so that
+promising trials are promoted even when the model prefers new ones.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from hpsweep.errors import UsageError
+from hpsweep.schedulers._common import TrackingScheduler, TrialInfo, check_positive_int, linear_rungs
+from hpsweep.schedulers._encode import UnitEncoder, space_params
+from hpsweep.schedulers._surrogate import CurveSurrogate, budget_feature, expected_improvement
+import bisect
+
+from hpsweep.trial import Report, ResumeTrial, StartTrial, Suggestion, Verdict
+
+__all__ = ["DyHPOScheduler"]
+
+_KEEP_STEPS = frozenset(2**k for k in range(12))
+
+
+class DyHPOScheduler(TrackingScheduler):
+    """DyHPO with linear rungs ``min, min + inc, ...`` (``rung_increment``, default ``min``)."""
+
+    name = "dyhpo"
+
+    def __init__(
+        self,
+        *,
+        probability_sh: float = 0.25,
+        rung_increment: int | None = None,
+        n_candidates: int = 128,
+        n_init: int = 5,
+        max_points: int = 256,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if isinstance(probability_sh, bool) or not isinstance(probability_sh, (int, float)) or not (
+            0.0 <= probability_sh <= 1.0
+        ):
+            raise UsageError(f"probability_sh must be a number in [0, 1], got {probability_sh!r}.")
+        self.probability_sh = float(probability_sh)
+        inc = rung_increment if rung_increment is not None else self.min_resource
+        self.rung_increment = check_positive_int("rung_increment", inc)
+        self.n_candidates = check_positive_int("n_candidates", n_candidates)
+        self.n_init = check_positive_int("n_init", n_init)
+        self.max_points = check_positive_int("max_points", max_points, minimum=10)
+        self.levels = linear_rungs(self.min_resource, self.max_resource, self.rung_increment)
+        self.encoder = UnitEncoder(space_params(self.searcher.space))
+        self.surrogate = CurveSurrogate(dim=self.encoder.dim + 1)
+        self._obs_time: dict[tuple[int, int], float] = {}
+        self._encoded: dict[int, np.ndarray] = {}
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+
+    def _reset(self) -> None:
+        self._obs_time = {}
+        self._encoded = {}
+        self.surrogate = CurveSurrogate(dim=self.encoder.dim + 1)
+
+    def _record(self, info: TrialInfo, report: Report) -> tuple[int, float] | None:
+        recorded = super()._record(info, report)
+        if recorded is not None:
+            self._obs_time[(info.trial_id, recorded[0])] = report.time
+        return recorded
+
+    def on_trial_start(self, trial: Any) -> None:
+        super().on_trial_start(trial)
+        self._encoded.pop(trial.trial_id, None)  # PBT-style config changes stay correct
+
+    def _decide(self, info: TrialInfo, step: int, value: float) -> Verdict:
+        return self._pause_or_continue(info, step, f"value at step {step}")
+
+    def _x(self, info: TrialInfo) -> np.ndarray:
+        cached = self._encoded.get(info.trial_id)
+        if cached is None:
+            cached = self._encoded[info.trial_id] = self.encoder.encode(info.config)
+        return cached
+
+    def next_level(self, step: int) -> int | None:
+        for level in self.levels:
+            if level > step:
+                return level
+        return None
+
+    def _resumable(self) -> list[TrialInfo]:
+        return sorted((t for t in self.paused() if t.values and t.last_step < self.max_resource),
+                      key=lambda t: t.trial_id)
+
+    # -- decisions -----------------------------------------------------------------------------
+
+    def suggest(self, trial_id: int, *, allow_new: bool) -> Suggestion | None:
+        rng = self._rng(salt=3)
+        paused = self._resumable()
+        if paused and rng.random() < self.probability_sh:
+            promoted = self._successive_halving(paused)
+            if promoted is not None:
+                return promoted
+        observed = sum(1 for t in self._trials.values() if t.values)
+        if observed < self.n_init or not (paused or allow_new):
+            return self._random_start(trial_id, allow_new)
+        news = [self.searcher.space.sample(rng) for _ in range(self.n_candidates)] if allow_new else []
+        return self._score(paused, news)
+
+    def _random_start(self, trial_id: int, allow_new: bool) -> Suggestion | None:
+        if not allow_new:
+            return None
+        config = self.searcher.suggest(trial_id)
+        if config is None:
+            return None
+        return StartTrial(config=config, resource=self.levels[0],
+                          reason=f"initial random configuration up to {self.levels[0]}")
+
+    def _successive_halving(self, paused: list[TrialInfo]) -> ResumeTrial | None:
+        by_level: dict[int, list[TrialInfo]] = {}
+        for info in paused:
+            by_level.setdefault(info.last_step, []).append(info)
+        for level in sorted(by_level, reverse=True):
+            ranked = sorted((v, t.trial_id) for t in self._trials.values()
+                            if (v := t.value_at(level)) is not None)
+            top = {tid for _, tid in ranked[: len(ranked) // self.reduction_factor]}
+            waiting = {t.trial_id for t in by_level[level]}
+            for _, tid in ranked:
+                if tid in top and tid in waiting:
+                    target = self.next_level(level)
+                    assert target is not None
+                    return ResumeTrial(trial_id=tid, resource=target,
+                                       reason=f"successive halving: top 1/{self.reduction_factor} "
+                                              f"at rung {level}, resume to {target}")
+        return None
+
+    def _training_data(self) -> tuple[np.ndarray, np.ndarray]:
+        rows: list[np.ndarray] = []
+        ys: list[float] = []
+        extra: list[tuple[np.ndarray, float]] = []
+        for info in self._trials.values():
+            if not info.values:
+                continue
+            x = self._x(info)
+            last = info.last_step
+            for step, value in info.values.items():
+                row = np.append(x, budget_feature(step, self.max_resource))
+                if step == last:
+                    rows.append(row)
+                    ys.append(value)
+                elif step in _KEEP_STEPS or step in self.levels[:1]:
+                    extra.append((row, value))
+        room = self.max_points - len(rows)
+        if room > 0 and extra:
+            keep = np.linspace(0, len(extra) - 1, num=min(room, len(extra))).astype(int)
+            for i in keep:
+                rows.append(extra[i][0])
+                ys.append(extra[i][1])
+        return np.array(rows), np.array(ys)
+
+    def _snapshot(self, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """The first ``count`` observations in time order, as training data."""
+        first = sorted(self._obs_time, key=lambda k: (self._obs_time[k], k))[:count]
+        x = np.array([np.append(self._x(self._trials[tid]), budget_feature(step, self.max_resource))
+                      for tid, step in first])
+        y = np.array([self._trials[tid].values[step] for tid, step in first])
+        return x.reshape(len(first), self.encoder.dim + 1), y
+
+    def _fit(self) -> None:
+        n = len(self._obs_time)
+        key = 0 if n < 8 else 2 ** (n.bit_length() - 1)  # tune at 8, 16, 32, ... observations
+        if key != self.surrogate.tuned_key:
+            x, y = self._snapshot(key)
+            seed = self.seed if self.seed is not None else 0
+            self.surrogate.tune(key, x, y, np.random.default_rng([seed, key, 17]))
+        self.surrogate.fit(*self._training_data())
+
+    def _incumbents(self) -> tuple[list[int], list[float]]:
+        """Observed levels (ascending) and the best value observed at each."""
+        best: dict[int, float] = {}
+        for info in self._trials.values():
+            for step, value in info.values.items():
+                if value < best.get(step, math.inf):
+                    best[step] = value
+        steps = sorted(best)
+        return steps, [best[s] for s in steps]
+
+    @staticmethod
+    def _incumbent(steps: list[int], values: list[float], level: int) -> float:
+        """Best value at ``level``, else at the largest observed level below it."""
+        i = bisect.bisect_right(steps, level)
+        return values[i - 1] if i else math.inf
+
+    def _score(self, paused: list[TrialInfo], news: list[dict[str, Any]]) -> Suggestion | None:
+        self._fit()
+        targets = [self.next_level(t.last_step) or self.max_resource for t in paused]
+        rows = [np.append(self._x(t), budget_feature(b, self.max_resource))
+                for t, b in zip(paused, targets)]
+        rows += [np.append(self.encoder.encode(c), budget_feature(self.levels[0], self.max_resource))
+                 for c in news]
+        if not rows:
+            return None
+        mu, sd = self.surrogate.predict(np.array(rows))
+        steps, values = self._incumbents()
+        best = np.array([self._incumbent(steps, values, b)
+                         for b in [*targets, *([self.levels[0]] * len(news))]])
+        best = np.where(np.isfinite(best), best, mu.max())
+        score = expected_improvement(mu, sd, best)
+        winner = int(np.argmax(score))
+        if winner < len(paused):
+            info = paused[winner]
+            return ResumeTrial(trial_id=info.trial_id, resource=targets[winner],
+                               reason=f"DyHPO: best EI {score[winner]:.3g} resumes trial "
+                                      f"{info.trial_id} to {targets[winner]}")
+        return StartTrial(config=news[winner - len(paused)], resource=self.levels[0],
+                          reason=f"DyHPO: best EI {score[winner]:.3g} is a new configuration")

@@ -1,0 +1,114 @@
+"""Optuna sampler construction by name, and the rule behind ``auto``."""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+
+from hpsweep.errors import UsageError
+
+__all__ = [
+    "AUTO_GP_MAX_DIMS",
+    "AUTO_SWITCH_TRIAL",
+    "SAMPLERS",
+    "AutoChoice",
+    "choose_auto",
+    "make_optuna_sampler",
+    "torch_available",
+]
+
+SAMPLERS = ("tpe", "gp", "cmaes", "qmc", "random", "nsga2", "auto")
+"""Sampler names :class:`~hpsweep.search.optuna.OptunaSearcher` accepts."""
+
+AUTO_SWITCH_TRIAL = 100
+"""``auto`` on a continuous space: GP for trials ``0..AUTO_SWITCH_TRIAL-1``, CMA-ES afterwards."""
+
+AUTO_GP_MAX_DIMS = 20
+"""``auto`` uses the GP/CMA-ES path only up to this many searched numeric parameters."""
+
+AUTO_CMAES_SIGMA0 = 0.1
+"""Initial CMA-ES step size (unit cube) when ``auto`` hands over from GP at its best point."""
+
+
+def torch_available() -> bool:
+    """Whether Optuna's GP sampler can run (it needs PyTorch)."""
+    return importlib.util.find_spec("torch") is not None
+
+
+@dataclass(frozen=True)
+class AutoChoice:
+    """What ``auto`` picked for one trial and why."""
+
+    sampler: str
+    reason: str
+
+
+def choose_auto(
+    *, continuous: bool, n_dims: int, n_objectives: int, trial_number: int
+) -> AutoChoice:
+    """The ``auto`` rule (see ``benchmarks/RESULTS.md`` for the figures behind it).
+
+    - several objectives, categorical choices, conditional parameters or more than
+      :data:`AUTO_GP_MAX_DIMS` numeric parameters → TPE (handles all of them, cheap per trial);
+    - otherwise (a small, all-numeric space): Gaussian-process BO for the first
+      :data:`AUTO_SWITCH_TRIAL` trials (best regret at small budgets), then CMA-ES started at
+      the best point found so far (best at larger budgets, and cheap where GP becomes slow);
+    - without PyTorch the GP phase falls back to TPE.
+    """
+    if n_objectives > 1:
+        return AutoChoice("tpe", "several objectives")
+    if not continuous:
+        return AutoChoice("tpe", "categorical or conditional parameters")
+    if n_dims > AUTO_GP_MAX_DIMS:
+        return AutoChoice("tpe", f"{n_dims} numeric parameters > {AUTO_GP_MAX_DIMS}")
+    if trial_number >= AUTO_SWITCH_TRIAL:
+        return AutoChoice("cmaes", f"continuous space, trial {trial_number} >= {AUTO_SWITCH_TRIAL}")
+    if not torch_available():
+        return AutoChoice("tpe", "continuous space, small budget, but PyTorch is missing for GP")
+    return AutoChoice("gp", f"continuous space, trial {trial_number} < {AUTO_SWITCH_TRIAL}")
+
+
+def make_optuna_sampler(
+    name: str,
+    *,
+    seed: int,
+    n_objectives: int,
+    n_startup_trials: int | None = None,
+    x0: dict[str, Any] | None = None,
+    sigma0: float | None = None,
+    conditional: bool = False,
+) -> optuna.samplers.BaseSampler:
+    """A fresh Optuna sampler; the searcher makes one per trial with a per-trial seed."""
+    startup: dict[str, Any] = (
+        {} if n_startup_trials is None else {"n_startup_trials": n_startup_trials}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        if name == "tpe":
+            # ``group`` lets multivariate TPE model conditional (define-by-run) spaces.
+            return optuna.samplers.TPESampler(
+                seed=seed, constant_liar=True, group=conditional and n_objectives == 1, **startup
+            )
+        if name == "gp":
+            return optuna.samplers.GPSampler(seed=seed, warn_independent_sampling=False, **startup)
+        if name == "cmaes":
+            if n_objectives > 1:
+                raise UsageError(
+                    "sampler 'cmaes' optimises one objective, but got "
+                    f"{n_objectives} metrics; use sampler 'tpe' or 'nsga2' for several."
+                )
+            return optuna.samplers.CmaEsSampler(
+                seed=seed, x0=x0, sigma0=sigma0, warn_independent_sampling=False,
+                n_startup_trials=n_startup_trials or 1,
+            )
+        if name == "qmc":
+            return optuna.samplers.QMCSampler(seed=seed, warn_independent_sampling=False)
+        if name == "random":
+            return optuna.samplers.RandomSampler(seed=seed)
+        if name == "nsga2":
+            return optuna.samplers.NSGAIISampler(seed=seed)
+    raise UsageError(f"sampler {name!r} is unknown; choose one of {', '.join(SAMPLERS)}.")

@@ -1,0 +1,377 @@
+"""Model-based searchers: Optuna's samplers (TPE, GP, CMA-ES, QMC, NSGA-II) through ask/tell.
+
+The searcher keeps an in-memory Optuna study. ``suggest`` asks it for a trial and builds the
+configuration define-by-run (conditional parameters are suggested only when active); the
+results are told back when a trial ends. Each ask uses a fresh sampler seeded from
+``(seed, number of trials so far)``, so suggestions are a function of the history and the seed,
+and a study rebuilt by :meth:`OptunaSearcher.restore` continues exactly where it was.
+
+Example:
+    >>> from hpsweep.space import SearchSpace
+    >>> space = SearchSpace().add_float("lr", 1e-5, 1e-1, log=True)  # doctest: +SKIP
+    >>> searcher = OptunaSearcher(space, metric="loss", mode="min", seed=0)  # doctest: +SKIP
+    >>> config = searcher.suggest(0)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import optuna
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+from optuna.trial import TrialState as OptunaState
+
+from hpsweep.errors import UsageError
+from hpsweep.search._optuna_space import SpaceMapping
+from hpsweep.search._samplers import (
+    AUTO_CMAES_SIGMA0,
+    AUTO_SWITCH_TRIAL,
+    SAMPLERS,
+    choose_auto,
+    make_optuna_sampler,
+)
+from hpsweep.search.base import Mode, Searcher
+from hpsweep.trial import ErrorKind, TrialRecord, TrialState, objective_value
+
+if TYPE_CHECKING:
+    from hpsweep.space import SearchSpace
+
+__all__ = ["OptunaSearcher"]
+
+_REPLAYED = ("cmaes", "qmc")  # samplers whose state lives in the study's trial attributes
+
+
+@contextlib.contextmanager
+def _quiet_optuna() -> Iterator[None]:
+    """Silence Optuna's per-trial INFO lines for one call, then restore the caller's setting."""
+    logger = logging.getLogger("optuna")
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _check_mode(mode: str, what: str) -> Mode:
+    if mode not in ("min", "max"):
+        raise UsageError(f"{what} must be 'min' or 'max', got {mode!r}.")
+    return "min" if mode == "min" else "max"
+
+
+class OptunaSearcher(Searcher):
+    """An Optuna sampler as a :class:`~hpsweep.search.base.Searcher`.
+
+    ``sampler``: ``tpe`` (constant liar for parallel trials), ``gp``, ``cmaes``, ``qmc``,
+    ``random``, ``nsga2`` (several objectives) or ``auto`` (see
+    :func:`hpsweep.search._samplers.choose_auto`). ``metrics``/``modes`` make it multi-objective
+    (every metric is read from the finished trial). ``points_to_evaluate`` are tried first
+    (warm start; missing parameters are sampled). NaN results are told as the worst value seen
+    so far, crashes as failed trials, trials stopped early as pruned (with their reports).
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        metric: str,
+        mode: Mode,
+        seed: int | None,
+        sampler: str = "tpe",
+        metrics: Sequence[str] | None = None,
+        modes: Sequence[Mode] | None = None,
+        points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
+        n_startup_trials: int | None = None,
+    ) -> None:
+        if sampler not in SAMPLERS:
+            raise UsageError(
+                f"sampler {sampler!r} is unknown; choose one of {', '.join(SAMPLERS)}."
+            )
+        names = list(metrics) if metrics else [metric]
+        dirs = list(modes) if modes else [mode] * len(names)
+        if len(dirs) != len(names):
+            raise UsageError(
+                f"got {len(names)} metrics {names} but {len(dirs)} modes {dirs}; "
+                "give one mode per metric."
+            )
+        if len(set(names)) != len(names):
+            raise UsageError(f"metrics must be distinct, got {names}.")
+        if sampler == "cmaes" and len(names) > 1:
+            raise UsageError(
+                f"sampler 'cmaes' optimises one objective, but got metrics {names}; "
+                "use sampler 'tpe' or 'nsga2' for several."
+            )
+        if n_startup_trials is not None and n_startup_trials < 0:
+            raise UsageError(f"n_startup_trials must be >= 0, got {n_startup_trials}.")
+        dirs = [_check_mode(m, f"mode of metric {n!r}") for n, m in zip(names, dirs)]
+        super().__init__(space, metric=names[0], mode=dirs[0], seed=seed)
+        self.sampler_name = sampler
+        self.metrics: list[str] = names
+        self.modes: list[Mode] = dirs
+        self.n_startup_trials = n_startup_trials
+        self._base_seed = int(seed) if seed is not None else int(
+            np.random.SeedSequence().generate_state(1)[0]
+        )
+        self._mapping = SpaceMapping(space)
+        self._points = [self._check_point(i, p) for i, p in enumerate(points_to_evaluate or [])]
+        self.last_choice: str = sampler
+        self._reset()
+        self._enqueue_points(0)
+
+    # -- public ------------------------------------------------------------------------------
+
+    @property
+    def study(self) -> optuna.Study:
+        """The in-memory Optuna study (read it, do not tell it)."""
+        return self._study
+
+    @property
+    def is_multi_objective(self) -> bool:
+        return len(self.metrics) > 1
+
+    def suggest(self, trial_id: int) -> dict[str, Any] | None:
+        self._study.sampler = self._sampler_for(self._count)
+        with _quiet_optuna():
+            trial = self._study.ask()
+            config = self._mapping.build(self._suggester(trial))
+        self._count += 1
+        self._live[trial_id] = trial
+        return config
+
+    def on_report(
+        self, trial_id: int, config: dict[str, Any], step: int | None, value: float
+    ) -> None:
+        trial = self._live.get(trial_id)
+        if trial is None or self.is_multi_objective or step is None or not math.isfinite(value):
+            return
+        steps = self._reported.setdefault(trial_id, set())
+        if step in steps or step < 0:
+            return
+        steps.add(step)
+        trial.report(float(value), int(step))
+
+    def on_trial_complete(self, trial: TrialRecord) -> None:
+        live = self._live.pop(trial.trial_id, None)
+        self._reported.pop(trial.trial_id, None)
+        state, values = self._outcome(trial)
+        if live is not None:
+            with _quiet_optuna():
+                self._study.tell(live, values, state=state)
+            self._note(state, values)
+            return
+        self._add_finished(trial, state, values)
+
+    def on_complete(self, trial_id: int, config: dict[str, Any], value: float | None) -> None:
+        """Single-objective shortcut for callers without a record (value None: failed)."""
+        record = TrialRecord(
+            trial_id=trial_id, config=config,
+            state=TrialState.COMPLETED if value is not None else TrialState.FAILED,
+            last_metrics={self.metric: value} if value is not None else {},
+        )
+        self.on_trial_complete(record)
+
+    def restore(self, trials: Sequence[TrialRecord]) -> None:
+        """Rebuild the Optuna study from the store's trials (trial-id order).
+
+        Finished trials are added with their distributions, values and intermediate reports;
+        unfinished ones (running, paused) come back as running trials so the constant liar and
+        the GP's pending points still see them. CMA-ES and QMC keep their state in the study,
+        so for them every trial is replayed (asked with its stored parameters, then told).
+        """
+        self._reset()
+        for record in sorted(trials, key=lambda t: t.trial_id):
+            final = record.state.is_final
+            replay = self._choice_for(self._count) in _REPLAYED
+            if final and not replay:
+                self._add_finished(record, *self._outcome(record))
+                continue
+            live = self._ask_fixed(record.config)
+            self._count += 1
+            if final:
+                state, values = self._outcome(record)
+                self._report_all(live, record)
+                with _quiet_optuna():
+                    self._study.tell(live, values, state=state)
+                self._note(state, values)
+            else:
+                self._live[record.trial_id] = live
+                self._report_all(live, record)
+        self._enqueue_points(len(trials))
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _reset(self) -> None:
+        directions = [
+            optuna.study.StudyDirection.MINIMIZE if m == "min"
+            else optuna.study.StudyDirection.MAXIMIZE
+            for m in self.modes
+        ]
+        with _quiet_optuna():
+            self._study = optuna.create_study(
+                directions=directions, sampler=optuna.samplers.RandomSampler(seed=self._base_seed)
+            )
+        self._live: dict[int, optuna.trial.Trial] = {}
+        self._reported: dict[int, set[int]] = {}
+        self._count = 0
+        self._values: list[float] = []
+
+    def _check_point(self, index: int, point: Mapping[str, Any]) -> dict[str, Any]:
+        if not isinstance(point, Mapping):
+            raise UsageError(
+                f"points_to_evaluate[{index}] must be a mapping of parameter names to values, "
+                f"got {point!r}."
+            )
+        params: dict[str, Any] = {}
+        for name, value in point.items():
+            if name not in self._mapping.names:
+                raise UsageError(
+                    f"points_to_evaluate[{index}]: {name!r} is not a parameter of the space "
+                    f"(parameters: {', '.join(self._mapping.names)}); remove it or fix its name."
+                )
+            if self._mapping.distribution(name) is None:
+                continue
+            raw = self._mapping.to_optuna_value(name, value)
+            if raw is None:
+                raise UsageError(
+                    f"points_to_evaluate[{index}]: value {value!r} of {name!r} lies outside the "
+                    "space; give a value the parameter can take."
+                )
+            params[name] = raw
+        return params
+
+    def _enqueue_points(self, already_run: int) -> None:
+        for params in self._points[already_run:]:
+            self._study.enqueue_trial(params, skip_if_exists=False)
+
+    def _seed_for(self, k: int) -> int:
+        return int(np.random.SeedSequence([self._base_seed, k]).generate_state(1)[0])
+
+    def _choice_for(self, k: int) -> str:
+        if self.sampler_name != "auto":
+            return self.sampler_name
+        return choose_auto(
+            continuous=self._mapping.is_continuous,
+            n_dims=len(self._mapping.numeric_names),
+            n_objectives=len(self.metrics),
+            trial_number=k,
+        ).sampler
+
+    def _sampler_for(self, k: int) -> optuna.samplers.BaseSampler:
+        choice = self._choice_for(k)
+        self.last_choice = choice
+        x0: dict[str, Any] | None = None
+        sigma0: float | None = None
+        if self.sampler_name == "auto" and choice == "cmaes":
+            x0 = self._best_numeric_params(before=AUTO_SWITCH_TRIAL)
+            sigma0 = AUTO_CMAES_SIGMA0 if x0 is not None else None
+        # QMC keeps one scrambled sequence for the whole study: its seed must not change.
+        seed = self._base_seed if choice == "qmc" else self._seed_for(k)
+        return make_optuna_sampler(
+            choice,
+            seed=seed,
+            n_objectives=len(self.metrics),
+            n_startup_trials=self.n_startup_trials,
+            x0=x0,
+            sigma0=sigma0,
+            conditional=not self._mapping.is_continuous,
+        )
+
+    def _best_numeric_params(self, *, before: int) -> dict[str, Any] | None:
+        best: optuna.trial.FrozenTrial | None = None
+        sign = 1.0 if self.mode == "min" else -1.0
+        for t in self._study.get_trials(deepcopy=False, states=(OptunaState.COMPLETE,)):
+            if t.number >= before or t.values is None:
+                continue
+            if best is None or sign * t.values[0] < sign * best.values[0]:
+                best = t
+        if best is None:
+            return None
+        numeric = self._mapping.numeric_names
+        if any(n not in best.params for n in numeric):
+            return None
+        return {n: best.params[n] for n in numeric}
+
+    @staticmethod
+    def _suggester(trial: optuna.trial.Trial) -> Any:
+        def suggest(name: str, dist: BaseDistribution) -> Any:
+            if isinstance(dist, FloatDistribution):
+                return trial.suggest_float(name, dist.low, dist.high, step=dist.step, log=dist.log)
+            if isinstance(dist, IntDistribution):
+                return trial.suggest_int(name, dist.low, dist.high, step=dist.step, log=dist.log)
+            assert isinstance(dist, CategoricalDistribution)
+            return trial.suggest_categorical(name, dist.choices)
+
+        return suggest
+
+    def _ask_fixed(self, config: Mapping[str, Any]) -> optuna.trial.Trial:
+        """Ask a trial whose parameters are ``config``'s (replay of a stored trial)."""
+        params, _ = self._mapping.to_optuna(config)
+        self._study.sampler = self._sampler_for(self._count)
+        with _quiet_optuna():
+            self._study.enqueue_trial(params, skip_if_exists=False)
+            trial = self._study.ask()
+            # Let samplers that keep state in the study (CMA-ES, QMC) see this trial as they
+            # saw it when it was first asked.
+            _ = trial.relative_params
+            self._mapping.build(self._suggester(trial))
+        return trial
+
+    def _report_all(self, live: optuna.trial.Trial, record: TrialRecord) -> None:
+        for step, value in self._intermediate(record).items():
+            live.report(value, step)
+
+    def _intermediate(self, record: TrialRecord) -> dict[int, float]:
+        if self.is_multi_objective:
+            return {}
+        values: dict[int, float] = {}
+        for report in record.reports:
+            value = objective_value(report.metrics, self.metric)
+            if report.step is not None and report.step >= 0 and value is not None \
+                    and math.isfinite(value):
+                values.setdefault(int(report.step), value)
+        return values
+
+    def _outcome(self, record: TrialRecord) -> tuple[OptunaState, list[float] | None]:
+        """How Optuna should see a finished trial: state and values."""
+        if record.state == TrialState.COMPLETED:
+            values = [record.value(m) for m in self.metrics]
+            if all(v is not None and math.isfinite(v) for v in values):
+                return OptunaState.COMPLETE, [float(v) for v in values if v is not None]
+        if record.state == TrialState.STOPPED and not self.is_multi_objective:
+            return OptunaState.PRUNED, None
+        nan = record.error_kind == ErrorKind.NAN or any(
+            (v := record.value(m)) is not None and math.isnan(v) for m in self.metrics
+        )
+        if nan and not self.is_multi_objective and self._values:
+            worst = max(self._values) if self.mode == "min" else min(self._values)
+            return OptunaState.COMPLETE, [worst]
+        return OptunaState.FAIL, None
+
+    def _note(self, state: OptunaState, values: list[float] | None) -> None:
+        if state == OptunaState.COMPLETE and values and not self.is_multi_objective:
+            self._values.append(values[0])
+
+    def _add_finished(
+        self, record: TrialRecord, state: OptunaState, values: list[float] | None
+    ) -> None:
+        params, dists = self._mapping.to_optuna(record.config)
+        frozen = optuna.trial.create_trial(
+            state=state,
+            values=values,
+            params=params,
+            distributions=dists,
+            intermediate_values=self._intermediate(record) if state != OptunaState.FAIL else None,
+        )
+        self._study.add_trial(frozen)
+        self._count += 1
+        self._note(state, values)

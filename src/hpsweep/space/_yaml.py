@@ -1,0 +1,109 @@
+"""Seed 003's YAML sweeps: a base config plus a tuning config of lists.
+
+The tuning file mirrors the base file's nesting. Every leaf list is the choices of the parameter
+at that dotted path (``learning_rate_schedule.initial``); a scalar leaf is a fixed override. Each
+combination of choices is written over a copy of the base config, saved as the trial's
+``config.yaml`` and passed to the command as ``--config <trial_dir>/config.yaml``.
+
+Repeated values in a list are dropped (the first kept): the seed's example lists ``0.001`` twice
+under ``beta_schedule.initial``, so its 2*2*2*2*3*1 = 48 permutations hold 32 distinct
+configurations, and the sweep has those 32. Use ``repetitions`` to run a configuration again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import yaml
+
+from hpsweep.errors import SpaceError
+from hpsweep.space._conditions import unique_values
+from hpsweep.space._space import SearchSpace, check_jsonable
+from hpsweep.space._style import ArgStyle
+from hpsweep.space._sweep import ConfigFile, Sweep
+
+__all__ = ["load_yaml_mapping", "sweep_from_yaml"]
+
+PathOrData = str | os.PathLike[str] | Mapping[str, Any]
+
+
+def load_yaml_mapping(source: PathOrData, what: str) -> dict[str, Any]:
+    """A YAML file (or an already loaded mapping) as a dict; SpaceError for anything else."""
+    if isinstance(source, Mapping):
+        return dict(source)
+    path = os.fspath(source)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except OSError as exc:
+        raise SpaceError(
+            f"{what} {path!r} cannot be read ({exc.strerror}); check the path."
+        ) from None
+    except yaml.YAMLError as exc:
+        raise SpaceError(f"{what} {path!r} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise SpaceError(f"{what} {path!r} must hold a mapping (key: value lines), but holds "
+                         f"{type(data).__name__}; write it as nested `key: value` sections.")
+    return data
+
+
+def _leaves(node: Mapping[str, Any], prefix: str) -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key, value in node.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            if not value:
+                raise SpaceError(f"tuning config: section {path!r} is empty; give it parameters "
+                                 "or remove it.")
+            out.extend(_leaves(value, path + "."))
+        else:
+            out.append((path, value))
+    return out
+
+
+def _check_path(base: Mapping[str, Any], dotted: str) -> None:
+    node: Any = base
+    keys = dotted.split(".")
+    for depth, key in enumerate(keys):
+        if not isinstance(node, Mapping) or key not in node:
+            where = ".".join(keys[:depth]) or "the top level"
+            raise SpaceError(f"tuning config: path {dotted!r} is not in the base config ({key!r} "
+                             f"is missing under {where}); fix the path or add it to the base "
+                             "config.")
+        node = node[key]
+
+
+def sweep_from_yaml(command: Sequence[str], base_path: PathOrData, tune_path: PathOrData, *,
+                    config_arg: str = "--config", repetitions: int = 1,
+                    filename: str = "config.yaml", style: ArgStyle | None = None) -> Sweep:
+    """A sweep whose trials each get a config file: ``base`` with one combination written over.
+
+    ``base_path`` and ``tune_path`` are YAML files (or already loaded mappings). The base config is
+    frozen into the sweep, so a resumed study does not read the file again.
+    """
+    base = load_yaml_mapping(base_path, "base config")
+    tune = load_yaml_mapping(tune_path, "tuning config")
+    leaves = _leaves(tune, "")
+    if not leaves:
+        raise SpaceError("tuning config: it has no parameters; list choices such as "
+                         "`hyperparameters: {lr: [0.1, 0.01]}`.")
+    space = SearchSpace()
+    for path, value in leaves:
+        _check_path(base, path)
+        if isinstance(value, list):
+            if not value:
+                raise SpaceError(f"tuning config: {path!r} has an empty list; give at least one "
+                                 "value.")
+            space.add_categorical(path, unique_values([check_jsonable(path, v) for v in value]))
+        else:
+            space.add_fixed(path, value)
+    for token in command:
+        if not isinstance(token, str):
+            raise SpaceError(f"command token {token!r} is not text; pass the command as strings.")
+    return Sweep(space=space, command=tuple(command), repetitions=repetitions,
+                 style=style or ArgStyle(),
+                 config_file=ConfigFile(base=check_jsonable("base config", base), arg=config_arg,
+                                        filename=filename),
+                 kind="yaml")

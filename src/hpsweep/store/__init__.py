@@ -1,0 +1,7 @@
+"""Persistence: the SQLite store, the study folder and its lock, and ``results.csv``."""
+
+from hpsweep.store._csv import ResultsCsv, trial_row
+from hpsweep.store._sqlite import SCHEMA_VERSION, Event, Store
+from hpsweep.store._study import StudyDir
+
+__all__ = ["SCHEMA_VERSION", "Event", "ResultsCsv", "Store", "StudyDir", "trial_row"]

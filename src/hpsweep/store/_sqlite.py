@@ -1,0 +1,330 @@
+"""One SQLite file per study, written by the controller only.
+
+Tables: ``meta`` (schema version, study name, the frozen sweep), ``trials`` (one row per trial,
+updated in place), ``reports`` (every report of every trial, in order) and ``events`` (state changes
+and scheduler decisions: the decision log). WAL mode lets readers (``hpsweep report``, the
+dashboard) read while the controller writes; only the controller ever writes, so "database is locked"
+cannot happen between workers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hpsweep.errors import StudyError
+from hpsweep.trial import ErrorKind, Report, TrialRecord, TrialState
+
+__all__ = ["SCHEMA_VERSION", "Event", "Store"]
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trials (
+    trial_id INTEGER PRIMARY KEY,
+    config TEXT NOT NULL,
+    state TEXT NOT NULL,
+    seed INTEGER,
+    repetition INTEGER NOT NULL DEFAULT 0,
+    resource INTEGER,
+    trial_dir TEXT NOT NULL DEFAULT '',
+    worker_id INTEGER,
+    gpu TEXT,
+    created REAL NOT NULL,
+    started REAL,
+    finished REAL,
+    exit_code INTEGER,
+    error_kind TEXT,
+    error TEXT,
+    last_metrics TEXT NOT NULL DEFAULT '{}',
+    runs INTEGER NOT NULL DEFAULT 0,
+    run_info TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS reports (
+    trial_id INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    step INTEGER,
+    metrics TEXT NOT NULL,
+    time REAL NOT NULL,
+    PRIMARY KEY (trial_id, seq)
+);
+CREATE TABLE IF NOT EXISTS events (
+    event_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time REAL NOT NULL,
+    trial_id INTEGER,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS events_kind ON events (kind);
+"""
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, default=_json_default, allow_nan=True, separators=(",", ":"))
+
+
+def _json_default(value: Any) -> Any:
+    # NumPy scalars and other number-likes reported by scripts.
+    for cast in (int, float):
+        try:
+            out = cast(value)
+        except (TypeError, ValueError):
+            continue
+        if out == value:
+            return out
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One row of the event log (state changes, scheduler decisions)."""
+
+    event_id: int
+    time: float
+    trial_id: int | None
+    kind: str
+    data: dict[str, Any]
+
+
+class Store:
+    """The study's SQLite store. Create with :meth:`create`, open with :meth:`open`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | None, *, readonly: bool) -> None:
+        self._conn = conn
+        self.path = path
+        self.readonly = readonly
+
+    # -- opening -------------------------------------------------------------------------------
+    @classmethod
+    def create(cls, path: str | Path | None, *, name: str, spec: dict[str, Any]) -> Store:
+        """A new study store at ``path`` (None: in memory, for simulations and tests)."""
+        target = Path(path) if path is not None else None
+        if target is not None and target.exists():
+            raise StudyError(f"a study store already exists at {target}; resume it or choose another --out.")
+        conn = cls._connect(target, readonly=False)
+        with conn:
+            conn.executescript(_SCHEMA)
+            conn.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)",
+                [("schema_version", _dumps(SCHEMA_VERSION)), ("name", _dumps(name)),
+                 ("spec", _dumps(spec)), ("created", _dumps(time.time()))],
+            )
+        return cls(conn, target, readonly=False)
+
+    @classmethod
+    def open(cls, path: str | Path, *, readonly: bool = False) -> Store:
+        """Open an existing store; ``readonly`` for readers while a controller may be writing."""
+        target = Path(path)
+        if not target.is_file():
+            raise StudyError(f"no study store at {target}: is this a study folder made by hpsweep?")
+        try:
+            conn = cls._connect(target, readonly=readonly)
+            version = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StudyError(f"{target} is not a readable hpsweep study store: {exc}") from exc
+        if version is None:
+            raise StudyError(f"{target} has no schema version: not an hpsweep study store.")
+        found = json.loads(version[0])
+        if found > SCHEMA_VERSION:
+            raise StudyError(
+                f"{target} was written by a newer hpsweep (schema {found}, this one reads up to "
+                f"{SCHEMA_VERSION}); upgrade hpsweep."
+            )
+        store = cls(conn, target, readonly=readonly)
+        if found < SCHEMA_VERSION and not readonly:
+            store._migrate(found)
+        return store
+
+    @staticmethod
+    def _connect(path: Path | None, *, readonly: bool) -> sqlite3.Connection:
+        if path is None:
+            conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
+        elif readonly:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False,
+                                   isolation_level=None, timeout=10)
+        else:
+            conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
+                                   timeout=10)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+        conn.isolation_level = None  # explicit transactions through `_tx`
+        return conn
+
+    def _migrate(self, found: int) -> None:
+        """Upgrade an older schema in place (one step per version)."""
+        steps: dict[int, str] = {}
+        with self._tx():
+            for version in range(found, SCHEMA_VERSION):
+                self._conn.executescript(steps[version])
+            self._set_meta("schema_version", SCHEMA_VERSION)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        if self.readonly:
+            raise StudyError("this store was opened read-only")
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    # -- meta ------------------------------------------------------------------------------------
+    def _set_meta(self, key: str, value: Any) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, _dumps(value)))
+
+    def set_meta(self, key: str, value: Any) -> None:
+        with self._tx():
+            self._set_meta(key, value)
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        row = self._conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    @property
+    def name(self) -> str:
+        return str(self.get_meta("name", ""))
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        return dict(self.get_meta("spec", {}))
+
+    # -- trials ----------------------------------------------------------------------------------
+    def next_trial_id(self) -> int:
+        row = self._conn.execute("SELECT COALESCE(MAX(trial_id) + 1, 0) FROM trials").fetchone()
+        return int(row[0])
+
+    def add_trial(self, trial: TrialRecord) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO trials (trial_id, config, state, seed, repetition, created) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (trial.trial_id, _dumps(trial.config), trial.state.value, trial.seed,
+                 trial.repetition, trial.created),
+            )
+            self._update(conn, trial)
+
+    def update_trial(self, trial: TrialRecord, *, event: str | None = None,
+                     data: dict[str, Any] | None = None, time: float | None = None) -> None:
+        """Write every mutable field of ``trial``; optionally log an event in the same transaction."""
+        with self._tx() as conn:
+            self._update(conn, trial)
+            if event is not None:
+                self._event(conn, time if time is not None else trial.finished or 0.0,
+                            trial.trial_id, event, data or {})
+
+    @staticmethod
+    def _update(conn: sqlite3.Connection, t: TrialRecord) -> None:
+        conn.execute(
+            "UPDATE trials SET config=?, state=?, seed=?, repetition=?, resource=?, trial_dir=?, "
+            "worker_id=?, gpu=?, started=?, finished=?, exit_code=?, error_kind=?, error=?, "
+            "last_metrics=?, runs=?, run_info=? WHERE trial_id=?",
+            (_dumps(t.config), t.state.value, t.seed, t.repetition, t.resource, t.trial_dir,
+             t.worker_id, t.gpu, t.started, t.finished, t.exit_code,
+             t.error_kind.value if t.error_kind else None, t.error, _dumps(t.last_metrics),
+             t.runs, _dumps(t.run_info), t.trial_id),
+        )
+
+    def add_report(self, report: Report) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO reports (trial_id, seq, step, metrics, time) VALUES (?, ?, ?, ?, ?)",
+                (report.trial_id, report.seq, report.step, _dumps(report.metrics), report.time),
+            )
+
+    def trials(self, *, with_reports: bool = True, states: Sequence[TrialState] | None = None
+               ) -> list[TrialRecord]:
+        """Every trial in id order, with its reports unless ``with_reports`` is False."""
+        rows = self._conn.execute(
+            "SELECT trial_id, config, state, seed, repetition, resource, trial_dir, worker_id, gpu, "
+            "created, started, finished, exit_code, error_kind, error, last_metrics, runs, run_info "
+            "FROM trials ORDER BY trial_id"
+        ).fetchall()
+        out = [_trial_from_row(r) for r in rows]
+        if states is not None:
+            wanted = set(states)
+            out = [t for t in out if t.state in wanted]
+        if with_reports and out:
+            by_id = {t.trial_id: t for t in out}
+            for tid, seq, step, metrics, when in self._conn.execute(
+                "SELECT trial_id, seq, step, metrics, time FROM reports ORDER BY trial_id, seq"
+            ):
+                if tid in by_id:
+                    by_id[tid].reports.append(Report(tid, step, json.loads(metrics), when, seq))
+        return out
+
+    def trial(self, trial_id: int) -> TrialRecord:
+        row = self._conn.execute(
+            "SELECT trial_id, config, state, seed, repetition, resource, trial_dir, worker_id, gpu, "
+            "created, started, finished, exit_code, error_kind, error, last_metrics, runs, run_info "
+            "FROM trials WHERE trial_id=?", (trial_id,)
+        ).fetchone()
+        if row is None:
+            raise StudyError(f"no trial {trial_id} in this study")
+        trial = _trial_from_row(row)
+        trial.reports = self.reports(trial_id)
+        return trial
+
+    def reports(self, trial_id: int) -> list[Report]:
+        return [Report(trial_id, step, json.loads(m), when, seq) for seq, step, m, when in
+                self._conn.execute("SELECT seq, step, metrics, time FROM reports WHERE trial_id=? "
+                                   "ORDER BY seq", (trial_id,))]
+
+    def count_by_state(self) -> dict[str, int]:
+        return {s: n for s, n in self._conn.execute(
+            "SELECT state, COUNT(*) FROM trials GROUP BY state")}
+
+    # -- events ----------------------------------------------------------------------------------
+    def add_event(self, kind: str, *, time: float, trial_id: int | None = None,
+                  data: dict[str, Any] | None = None) -> None:
+        with self._tx() as conn:
+            self._event(conn, time, trial_id, kind, data or {})
+
+    @staticmethod
+    def _event(conn: sqlite3.Connection, when: float, trial_id: int | None, kind: str,
+               data: dict[str, Any]) -> None:
+        conn.execute("INSERT INTO events (time, trial_id, kind, data) VALUES (?, ?, ?, ?)",
+                     (when, trial_id, kind, _dumps(data)))
+
+    def events(self, kind: str | None = None, *, since: int = 0) -> list[Event]:
+        """Events in order; ``kind`` filters (e.g. "decision"), ``since`` skips ids <= since."""
+        query = "SELECT event_id, time, trial_id, kind, data FROM events WHERE event_id > ?"
+        args: list[Any] = [since]
+        if kind is not None:
+            query += " AND kind = ?"
+            args.append(kind)
+        return [Event(eid, when, tid, k, json.loads(d)) for eid, when, tid, k, d in
+                self._conn.execute(query + " ORDER BY event_id", args)]
+
+
+def _trial_from_row(row: Sequence[Any]) -> TrialRecord:
+    (tid, config, state, seed, repetition, resource, trial_dir, worker_id, gpu, created, started,
+     finished, exit_code, error_kind, error, last_metrics, runs, run_info) = row
+    return TrialRecord(
+        trial_id=tid, config=json.loads(config), state=TrialState(state), seed=seed,
+        repetition=repetition, resource=resource, trial_dir=trial_dir, worker_id=worker_id, gpu=gpu,
+        created=created, started=started, finished=finished, exit_code=exit_code,
+        error_kind=ErrorKind(error_kind) if error_kind else None, error=error,
+        last_metrics=json.loads(last_metrics), runs=runs, run_info=json.loads(run_info),
+    )
+
+
+def finite_or_none(value: Any) -> float | None:
+    """A float when ``value`` is a finite number, else None (for CSV and reports)."""
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if math.isfinite(out) else None

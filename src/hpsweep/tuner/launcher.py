@@ -1,0 +1,155 @@
+"""From a trial to a process: the command line, its files, its environment and its manifest."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from hpsweep.executors.base import LaunchSpec, Slot
+from hpsweep.space import Sweep, TrialContext, format_option
+from hpsweep.store import StudyDir
+from hpsweep.trial import TrialRecord
+
+__all__ = ["CommandLauncher", "ContractArgs", "git_info"]
+
+
+@dataclass(frozen=True)
+class ContractArgs:
+    """Options of the user's script that carry hpsweep's side of the contract (None: not passed)."""
+
+    out_dir_arg: str | None = None  # e.g. "out_dir" -> --out_dir=<trial_dir>
+    seed_arg: str | None = None  # e.g. "seed" -> --seed=<trial seed>
+    resource_arg: str | None = None  # e.g. "epochs" -> --epochs=<target budget>
+
+
+@lru_cache(maxsize=32)
+def git_info(directory: str) -> dict[str, Any]:
+    """The git commit and dirty flag of the repository holding ``directory`` (empty if none)."""
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", "-C", directory, *args], capture_output=True, text=True,
+                                  timeout=10, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return {}
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": bool(status), "root": git("rev-parse", "--show-toplevel")}
+
+
+def _script_dir(argv: list[str], cwd: str) -> str:
+    """The folder of the first argument that names an existing file (the user's script)."""
+    for token in argv:
+        path = Path(cwd, token)
+        if token and not token.startswith("-") and path.is_file():
+            return str(path.resolve().parent)
+    return cwd
+
+
+class CommandLauncher:
+    """Builds each run of a trial from the frozen :class:`Sweep`."""
+
+    def __init__(self, *, sweep: Sweep, study: StudyDir, cwd: str, contract: ContractArgs,
+                 study_seed: int) -> None:
+        self.sweep = sweep
+        self.study = study
+        self.cwd = cwd
+        self.contract = contract
+        self.study_seed = study_seed
+
+    def build(self, trial: TrialRecord, slot: Slot, *, resume: bool,
+              checkpoint_from: TrialRecord | None) -> LaunchSpec:
+        trial_dir = self.study.trial_dir(trial.trial_id)
+        checkpoint = trial_dir / "checkpoint"
+        checkpoint.mkdir(parents=True, exist_ok=True)
+        if checkpoint_from is not None:  # PBT's exploit: continue from a better trial's state
+            source = Path(checkpoint_from.trial_dir) / "checkpoint"
+            shutil.rmtree(checkpoint, ignore_errors=True)
+            if source.is_dir():
+                shutil.copytree(source, checkpoint)
+            else:
+                checkpoint.mkdir(parents=True, exist_ok=True)
+        ctx = TrialContext(trial_id=trial.trial_id, trial_dir=str(trial_dir),
+                           worker_id=slot.worker_id, seed=trial.seed, resource=trial.resource)
+        rendered = self.sweep.render(trial.config, ctx)
+        argv = list(rendered.argv)
+        style = self.sweep.style
+        for name, value in ((self.contract.out_dir_arg, str(trial_dir)),
+                            (self.contract.seed_arg, trial.seed),
+                            (self.contract.resource_arg, trial.resource)):
+            if name and value is not None:
+                argv += format_option(name, value, style)
+        for rel, text in rendered.files.items():
+            target = trial_dir / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+        env = {
+            "HPSWEEP_STUDY_DIR": str(self.study.root),
+            "HPSWEEP_TRIAL_ID": str(trial.trial_id),
+            "HPSWEEP_TRIAL_DIR": str(trial_dir),
+            "HPSWEEP_WORKER_ID": str(slot.worker_id),
+            "HPSWEEP_CHECKPOINT_DIR": str(checkpoint),
+            "HPSWEEP_REPORT_FILE": str(trial_dir / "reports.jsonl"),
+            "HPSWEEP_CONFIG": json.dumps(trial.config, default=str),
+        }
+        if trial.seed is not None:
+            env["HPSWEEP_SEED"] = str(trial.seed)
+        if trial.resource is not None:
+            env["HPSWEEP_RESOURCE"] = str(trial.resource)
+        self._write_manifest(trial, trial_dir, argv, slot, resume)
+        return LaunchSpec(trial_id=trial.trial_id, argv=tuple(argv), trial_dir=str(trial_dir),
+                          env=env, cwd=self.cwd, resource=trial.resource, config=dict(trial.config))
+
+    def _write_manifest(self, trial: TrialRecord, trial_dir: Path, argv: list[str], slot: Slot,
+                        resume: bool) -> None:
+        path = trial_dir / "manifest.json"
+        previous: dict[str, Any] = {}
+        if resume and path.is_file():
+            try:
+                previous = json.loads(path.read_text())
+            except json.JSONDecodeError:
+                previous = {}
+        from hpsweep import __version__
+
+        manifest = {
+            "study": str(self.study.root), "trial_id": trial.trial_id, "config": trial.config,
+            "seed": trial.seed, "study_seed": self.study_seed, "repetition": trial.repetition,
+            "resource": trial.resource, "argv": argv, "cwd": self.cwd,
+            "git": git_info(_script_dir(argv, self.cwd)), "hostname": socket.gethostname(),
+            "worker_id": slot.worker_id, "gpu": slot.gpu,
+            "python": platform.python_version(), "python_executable": sys.executable,
+            "hpsweep": __version__, "started": previous.get("started", time.time()),
+            "runs": [*previous.get("runs", []), {"started": time.time(), "resource": trial.resource,
+                                                 "argv": argv}],
+            "finished": None, "state": "running",
+        }
+        _write_json(path, manifest)
+
+    def finished(self, trial: TrialRecord) -> None:
+        path = Path(trial.trial_dir) / "manifest.json"
+        try:
+            manifest = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            return
+        manifest.update(finished=time.time(), state=trial.state.value, exit_code=trial.exit_code,
+                        metrics=trial.last_metrics)
+        _write_json(path, manifest)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str))
+    os.replace(tmp, path)

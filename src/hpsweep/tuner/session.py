@@ -1,0 +1,194 @@
+"""Composition root: from the options of a sweep to a ready Tuner, for new and resumed studies.
+
+A study folder freezes everything in ``sweep.json`` (the options and the parsed sweep with any
+values sampled at parse time), so a resume never re-parses or re-samples anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hpsweep.errors import StudyError, UsageError
+from hpsweep.executors.base import Executor
+from hpsweep.executors.metrics import MetricParser, compile_metric_regex
+from hpsweep.schedulers.base import Scheduler
+from hpsweep.space import Sweep
+from hpsweep.store import ResultsCsv, Store, StudyDir
+from hpsweep.tuner._tuner import Tuner, TunerCallback
+from hpsweep.tuner.launcher import CommandLauncher, ContractArgs
+
+__all__ = ["SweepOptions", "create_study", "load_study", "make_executor", "make_scheduler_for"]
+
+SWEEP_FORMAT = 1
+
+
+@dataclass
+class SweepOptions:
+    """Every option of a sweep; frozen into ``sweep.json``."""
+
+    command: list[str] = field(default_factory=list)
+    strategy: str = "grid"
+    scheduler: str = "fifo"
+    num_trials: int | None = None
+    metrics: list[str] = field(default_factory=lambda: ["loss"])
+    modes: list[str] = field(default_factory=lambda: ["min"])
+    seed: int | None = None
+    repetitions: int = 1
+    out_dir_arg: str | None = None
+    seed_arg: str | None = None
+    resource_arg: str | None = None
+    resource_attr: str = "epoch"
+    min_resource: int = 1
+    max_resource: int | None = None
+    reduction_factor: int = 3
+    brackets: int = 1
+    probability_sh: float = 0.5
+    perturbation_interval: int | None = None
+    metric_regex: str | None = None
+    summary_file: str | None = None
+    executor: str = "local"
+    parallel: int | None = None
+    gpus: list[str] = field(default_factory=list)
+    jobs_per_gpu: int = 1
+    allowed_load: float | None = None
+    allowed_memory: float | None = None
+    warmup: float = 0.0
+    executor_options: dict[str, Any] = field(default_factory=dict)
+    timeout_per_trial: float | None = None
+    max_failures: int | None = None
+    on_interrupted: str = "rerun"
+    enqueue: list[dict[str, Any]] = field(default_factory=list)
+    cwd: str = field(default_factory=os.getcwd)
+    name: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SweepOptions:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @property
+    def metric(self) -> str:
+        return self.metrics[0]
+
+    @property
+    def mode(self) -> str:
+        return self.modes[0]
+
+    def validate(self) -> None:
+        if not self.metrics:
+            raise UsageError("--metric: name at least one metric.")
+        if len(self.modes) == 1 and len(self.metrics) > 1:
+            self.modes = self.modes * len(self.metrics)
+        if len(self.modes) != len(self.metrics):
+            raise UsageError(f"{len(self.metrics)} --metric but {len(self.modes)} --mode: give one mode "
+                             "per metric, or one for all.")
+        for mode in self.modes:
+            if mode not in ("min", "max"):
+                raise UsageError(f"--mode {mode!r}: use min or max.")
+        for name, value, low in (("--num-trials", self.num_trials, 1), ("--repetitions", self.repetitions, 1),
+                                 ("--max-failures", self.max_failures, 0),
+                                 ("--jobs-per-gpu", self.jobs_per_gpu, 1)):
+            if value is not None and value < low:
+                raise UsageError(f"{name} must be >= {low}, got {value}.")
+        if self.timeout_per_trial is not None and self.timeout_per_trial <= 0:
+            raise UsageError(f"--timeout-per-trial must be > 0 seconds, got {self.timeout_per_trial}.")
+        if self.on_interrupted not in ("rerun", "mark"):
+            raise UsageError(f"--on-interrupted {self.on_interrupted!r}: use rerun or mark.")
+        if self.metric_regex:
+            compile_metric_regex(self.metric_regex)
+
+
+def make_scheduler_for(options: SweepOptions, sweep: Sweep) -> Scheduler:
+    from hpsweep.schedulers import make_scheduler
+    from hpsweep.search import make_searcher
+
+    multi = len(options.metrics) > 1
+    searcher = make_searcher(
+        options.strategy, sweep.space, metric=options.metric, mode=options.mode,  # type: ignore[arg-type]
+        seed=options.seed, metrics=options.metrics if multi else None,
+        modes=options.modes if multi else None, points_to_evaluate=options.enqueue or None,
+    )
+    extra: dict[str, Any] = {}
+    if options.perturbation_interval is not None:
+        extra["perturbation_interval"] = options.perturbation_interval
+    return make_scheduler(
+        options.scheduler, searcher=searcher, metric=options.metric, mode=options.mode,
+        resource_attr=options.resource_attr, min_resource=options.min_resource,
+        max_resource=options.max_resource, reduction_factor=options.reduction_factor,
+        brackets=options.brackets, probability_sh=options.probability_sh, seed=options.seed, **extra,
+    )
+
+
+def make_executor(options: SweepOptions) -> Executor:
+    parser = MetricParser(
+        regex=compile_metric_regex(options.metric_regex) if options.metric_regex else None,
+        resource_attr=options.resource_attr,
+    )
+    if options.executor == "local":
+        from hpsweep.executors.gpu import GpuAllocator, NvmlProbe
+
+        allocator = None
+        if options.gpus:
+            probe = NvmlProbe() if (options.allowed_load or options.allowed_memory) else None
+            allocator = GpuAllocator(options.gpus, jobs_per_gpu=options.jobs_per_gpu, probe=probe,
+                                     allowed_load=options.allowed_load,
+                                     allowed_memory=options.allowed_memory, warmup=options.warmup)
+        from hpsweep.executors.local import LocalExecutor
+
+        return LocalExecutor(slots=options.parallel, allocator=allocator, parser=parser,
+                             summary_file=options.summary_file)
+    from hpsweep.executors import make_remote_executor
+
+    return make_remote_executor(options.executor, parser=parser, summary_file=options.summary_file,
+                                parallel=options.parallel, **options.executor_options)
+
+
+def create_study(study: StudyDir, options: SweepOptions, sweep: Sweep) -> None:
+    """Freeze a new study: ``sweep.json`` and an empty store."""
+    if study.exists():
+        raise StudyError(f"{study.root} already holds a study; use `hpsweep resume {study.root}`.")
+    options.validate()
+    if options.seed is None:
+        options.seed = secrets.randbelow(2**31 - 1)
+    study.root.mkdir(parents=True, exist_ok=True)
+    study.write_sweep({"format": SWEEP_FORMAT, "options": options.to_dict(), "sweep": sweep.to_dict()})
+    store = Store.create(study.db, name=options.name or study.root.name,
+                         spec={"options": options.to_dict()})
+    store.set_meta("seed", options.seed)
+    store.close()
+
+
+def load_study(study: StudyDir, *, callbacks: Sequence[TunerCallback] = (),
+               executor: Executor | None = None) -> tuple[Tuner, Store, SweepOptions, Sweep]:
+    """A Tuner for the study in ``study`` (new or resumed); the caller holds the lock."""
+    study.require()
+    data = study.read_sweep()
+    options = SweepOptions.from_dict(data.get("options", {}))
+    sweep = Sweep.from_dict(data["sweep"])
+    store = Store.open(study.db)
+    scheduler = make_scheduler_for(options, sweep)
+    launcher = CommandLauncher(
+        sweep=sweep, study=study, cwd=options.cwd,
+        contract=ContractArgs(options.out_dir_arg, options.seed_arg, options.resource_arg),
+        study_seed=int(options.seed or 0),
+    )
+    if not Path(options.cwd).is_dir():
+        raise StudyError(f"the sweep's working directory {options.cwd} no longer exists.")
+    tuner = Tuner(
+        store=store, scheduler=scheduler, executor=executor or make_executor(options),
+        launcher=launcher, metrics=options.metrics, num_trials=options.num_trials,
+        repetitions=max(options.repetitions, sweep.repetitions), max_failures=options.max_failures,
+        timeout_per_trial=options.timeout_per_trial, seed=int(options.seed or 0),
+        csv=ResultsCsv(study.csv, param_names=list(sweep.space.names)), callbacks=callbacks,
+        on_interrupted=options.on_interrupted,  # type: ignore[arg-type]
+    )
+    return tuner, store, options, sweep
