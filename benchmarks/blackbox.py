@@ -25,7 +25,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from typing import Any
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 # --------------------------------------------------------------------------- test functions
 
@@ -94,10 +94,7 @@ def _is_gp(method: str) -> bool:
 
 
 def _space(problem: Problem) -> Any:
-    try:
-        from hpsweep.space import SearchSpace
-    except ImportError:  # PILOT-ONLY
-        from hpsweep.space._space import SearchSpace
+    from hpsweep.space import SearchSpace
 
     space = SearchSpace()
     for i, (low, high) in enumerate(problem.bounds):
@@ -210,14 +207,10 @@ def run_one(job: tuple[str, str, int, int]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- overhead
 
 
-def overhead(n: int, sampler: str, seed: int = 0) -> dict[str, float]:
-    """Mean seconds per suggestion+tell over ``n`` trials on Hartmann6's 6-D space."""
-    import optuna
-
+def _time_hpsweep(n: int, sampler: str, seed: int) -> float:
     from hpsweep.search.optuna import OptunaSearcher
     from hpsweep.trial import TrialRecord, TrialState
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     problem = PROBLEMS["hartmann6"]
     searcher = OptunaSearcher(_space(problem), metric="y", mode="min", seed=seed, sampler=sampler)
     t0 = time.perf_counter()
@@ -227,14 +220,33 @@ def overhead(n: int, sampler: str, seed: int = 0) -> dict[str, float]:
         y = problem.fn(_vector(config, 6))
         searcher.on_trial_complete(TrialRecord(trial_id=i, config=config,
                                                state=TrialState.COMPLETED, last_metrics={"y": y}))
-    ours = (time.perf_counter() - t0) / n
+    return (time.perf_counter() - t0) / n
+
+
+def _time_optuna(n: int, sampler: str, seed: int) -> float:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    problem = PROBLEMS["hartmann6"]
     study = optuna.create_study(sampler=_optuna_sampler(sampler, seed))
     t0 = time.perf_counter()
     for _ in range(n):
         trial = study.ask()
         x = np.array([trial.suggest_float(f"x{i}", 0.0, 1.0) for i in range(6)])
         study.tell(trial, problem.fn(x))
-    plain = (time.perf_counter() - t0) / n
+    return (time.perf_counter() - t0) / n
+
+
+def overhead(n: int, sampler: str, seed: int = 0, repeats: int = 3) -> dict[str, float]:
+    """Seconds per suggestion+tell over ``n`` trials on Hartmann6's 6-D space: hpsweep's
+    searcher against plain Optuna ask/tell with the same sampler (after a warm-up run of each,
+    alternating, best of ``repeats``)."""
+    _time_hpsweep(20, sampler, seed)
+    _time_optuna(20, sampler, seed)
+    ours, plain = math.inf, math.inf
+    for r in range(repeats):
+        ours = min(ours, _time_hpsweep(n, sampler, seed + r))
+        plain = min(plain, _time_optuna(n, sampler, seed + r))
     return {"sampler": sampler, "n": n, "hpsweep_ms": ours * 1e3, "optuna_ms": plain * 1e3,
             "ratio": ours / plain}
 
@@ -284,7 +296,7 @@ def markdown(table: dict[str, Any], over: list[dict[str, float]]) -> str:
         for m in methods:
             vals = cell["regrets"].get(m)
             if vals is None:
-                row.append("–")
+                row.append("-")
                 continue
             q1, med, q3 = _quartiles(vals)
             mark = "**" if m == cell["best"] else ""
@@ -293,7 +305,8 @@ def markdown(table: dict[str, Any], over: list[dict[str, float]]) -> str:
         row.append(standing)
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
-    lines.append("| sampler | trials | hpsweep ms/suggestion | plain Optuna ms/suggestion | ratio |")
+    lines.append("| sampler | trials | hpsweep ms/suggestion | plain Optuna ms/suggestion "
+                 "| ratio |")
     lines.append("|---|---|---|---|---|")
     for o in over:
         lines.append(f"| {o['sampler']} | {o['n']} | {o['hpsweep_ms']:.2f} | {o['optuna_ms']:.2f} "
@@ -308,38 +321,55 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--evals", type=int, nargs="+", default=[100, 300])
     parser.add_argument("--gp-seeds-long", type=int, default=3,
-                        help="seeds for which GP methods run the longest budget")
+                        help="seeds for which optuna:gp runs the longest budget")
+    parser.add_argument("--hpsweep-gp-seeds-long", type=int, default=0,
+                        help="seeds for which hpsweep:gp (same sampler) runs the longest budget")
+    parser.add_argument("--summarize", type=Path, default=None,
+                        help="only print the tables of an earlier --out file")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--overhead", type=int, nargs="*", default=[100, 300],
                         help="trial counts for the overhead measurement (none: skip it)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/blackbox.json"))
     args = parser.parse_args(argv)
     evals = sorted(set(args.evals))
+    if args.summarize is not None:
+        data = json.loads(args.summarize.read_text())
+        print(markdown(summarise(data["results"], evals), data.get("overhead", [])))
+        return 0
+    long_seeds = {"optuna:gp": args.gp_seeds_long, "hpsweep:gp": args.hpsweep_gp_seeds_long}
     jobs = []
     for method in args.methods:
         for fname in args.functions:
             for seed in range(args.seeds):
                 n = evals[-1]
-                if _is_gp(method) and seed >= args.gp_seeds_long:
+                if seed >= long_seeds.get(method, args.seeds):
                     n = evals[0]
                 jobs.append((method, fname, seed, n))
-    jobs.sort(key=lambda j: -(j[3] * (50 if _is_gp(j[0]) else 1)))  # longest first
+    jobs.sort(key=lambda j: -(j[3] * (50 if _is_gp(j[0]) or j[0] == "hpsweep:auto" else 1)))
     start = time.perf_counter()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    results: list[dict[str, Any]] = []
+    over: list[dict[str, float]] = []
+
+    def save() -> dict[str, float]:
+        seconds: dict[str, float] = {}
+        for r in results:
+            seconds[r["method"]] = seconds.get(r["method"], 0.0) + r["seconds"]
+        args.out.write_text(json.dumps({
+            "argv": sys.argv, "wall_seconds": time.perf_counter() - start, "results": results,
+            "overhead": over, "cpu_seconds_by_method": seconds}, indent=1))
+        return seconds
+
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        results = list(pool.map(run_one, jobs))
+        for future in as_completed([pool.submit(run_one, job) for job in jobs]):
+            results.append(future.result())
+            save()  # a cut-short run still leaves its results
     wall = time.perf_counter() - start
-    over = []
     for n in args.overhead:
         for sampler in ("tpe", "cmaes", "random"):
             over.append(overhead(n, sampler))
+    seconds = save()
     table = summarise(results, evals)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    seconds: dict[str, float] = {}
-    for r in results:
-        seconds[r["method"]] = seconds.get(r["method"], 0.0) + r["seconds"]
-    args.out.write_text(json.dumps({"argv": sys.argv, "wall_seconds": wall, "results": results,
-                                    "overhead": over, "cpu_seconds_by_method": seconds},
-                                   indent=1))
     print(markdown(table, over))
     wins = sum(1 for c in table.values() if c["auto_best"] or c["auto_tied"])
     print(f"\nauto best or tied-best in {wins} of {len(table)} cells; wall {wall:.0f} s")

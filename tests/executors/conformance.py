@@ -9,10 +9,10 @@ again to a larger budget from the same checkpoint), crash, timeout, lost worker.
 from __future__ import annotations
 
 import contextlib
-from abc import ABC, abstractmethod
 import json
 import os
 import sys
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -41,7 +41,7 @@ class Target(ABC):
         """Make the worker running ``trial_id`` disappear (the default: not possible here)."""
         pytest.skip(f"the {self.name} executor has no worker that can be lost")
 
-    def after_loss(self) -> None:
+    def after_loss(self) -> None:  # noqa: B027 - optional hook
         """Bring the lost worker back for later tests."""
 
 

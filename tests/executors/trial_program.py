@@ -45,7 +45,8 @@ def main() -> int:
         metrics = {"loss": args.lr / epoch, "epoch": epoch}
         if args.channel == "file" and report_file:
             with open(report_file, "a") as fh:
-                fh.write(json.dumps({"step": epoch, "metrics": metrics, "time": time.time()}) + "\n")
+                line = {"step": epoch, "metrics": metrics, "time": time.time()}
+                fh.write(json.dumps(line) + "\n")
         else:
             print("[hpsweep] " + json.dumps({"step": epoch, **metrics}), flush=True)
         with open(ckpt + ".tmp", "w") as fh:

@@ -68,7 +68,9 @@ class SlurmCluster:
         self.scontrol("update", f"nodename={self.node}", "state=down", f"reason={reason}")
 
     def resume_node(self, timeout: float = 30.0) -> None:
-        self.scontrol("update", f"nodename={self.node}", "state=resume")
+        # fails harmlessly when the node already came back by itself (ReturnToService=2)
+        subprocess.run(["scontrol", "update", f"nodename={self.node}", "state=resume"],
+                       env=self.env, capture_output=True, check=False)
         _wait_idle(self, timeout)
 
 
@@ -175,7 +177,9 @@ def _wait_idle(cluster: SlurmCluster, timeout: float) -> None:
         if state in ("idle", "mixed", "allocated"):
             return
         time.sleep(0.25)
-    raise SlurmUnavailable(f"node {cluster.node} did not become idle in {timeout} s (state {state!r})")
+    raise SlurmUnavailable(
+        f"node {cluster.node} did not become idle in {timeout} s (state {state!r})"
+    )
 
 
 def _kill_pid_file(pid_file: Path, timeout: float = 10.0) -> None:
@@ -253,7 +257,8 @@ def _start_daemons(root: Path, *, cpus: int, timeout: float, pid_files: list[Pat
         munge_socket, munge_pid = _start_munge(root)
         pid_files.append(munge_pid)
         conf = root / "slurm.conf"
-        conf.write_text(_slurm_conf(root, cpus=cpus, ports=_free_ports(2), munge_socket=munge_socket))
+        ports = _free_ports(2)
+        conf.write_text(_slurm_conf(root, cpus=cpus, ports=ports, munge_socket=munge_socket))
         (root / "cgroup.conf").write_text("CgroupPlugin=cgroup/v1\nIgnoreSystemd=yes\n")
         env = {**os.environ, "SLURM_CONF": str(conf)}
         cluster = SlurmCluster(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import math
 
 import pytest
@@ -201,7 +202,5 @@ def test_random_commands_parse_or_raise_space_error(argv: list[str]) -> None:
                           st.text(max_size=3)), max_size=5))
 def test_random_distribution_arguments_parse_or_raise_space_error(fn: str, args: list) -> None:
     text = f"{fn}({', '.join(repr(a) for a in args)})"
-    try:
+    with contextlib.suppress(SpaceError):
         parse_inline(["python", "--p", text], seed=0)
-    except SpaceError:
-        pass

@@ -8,7 +8,7 @@ import sys
 from types import FrameType
 from typing import Any
 
-from hpsweep.cli.progress import make_display
+from hpsweep.cli.progress import add_display_arguments, make_display
 from hpsweep.errors import UsageError
 from hpsweep.store import StudyDir
 from hpsweep.trial import ErrorKind, TrialRecord, TrialState
@@ -16,11 +16,6 @@ from hpsweep.tuner import Tuner
 from hpsweep.tuner.session import load_study
 
 __all__ = ["MetricGuard", "add_display_arguments", "drive"]
-
-
-def add_display_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-q", "--quiet", action="store_true", help="print only the final summary")
-    p.add_argument("--plain", action="store_true", help="plain lines instead of the live display")
 
 
 class MetricGuard:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 import sys
 import time
@@ -15,7 +16,12 @@ if TYPE_CHECKING:
     from hpsweep.tuner import Tuner
     from hpsweep.tuner.session import SweepOptions
 
-__all__ = ["Display", "make_display"]
+__all__ = ["Display", "add_display_arguments", "make_display"]
+
+
+def add_display_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the final summary")
+    p.add_argument("--plain", action="store_true", help="plain lines instead of the live display")
 
 
 def _best(trials: Sequence[TrialRecord], metric: str, mode: str) -> TrialRecord | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from hpsweep.cli._drive import add_display_arguments, drive
+from hpsweep.cli.progress import add_display_arguments
 from hpsweep.store import StudyDir
 
 __all__ = ["add_arguments", "run"]
@@ -16,6 +16,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from hpsweep.cli._drive import drive
+
     study = StudyDir(args.study_dir).require()
     study.acquire()
     try:

@@ -8,13 +8,15 @@ import os
 import re
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hpsweep.cli._drive import add_display_arguments, drive
+from hpsweep.cli.progress import add_display_arguments
 from hpsweep.errors import UsageError
-from hpsweep.space import Sweep
 from hpsweep.store import StudyDir
-from hpsweep.tuner.session import SweepOptions, create_study
+
+if TYPE_CHECKING:
+    from hpsweep.space import Sweep
+    from hpsweep.tuner.session import SweepOptions
 
 __all__ = ["add_arguments", "build_sweep", "options_from_args", "run"]
 
@@ -160,6 +162,7 @@ def options_from_args(args: argparse.Namespace, command: list[str]) -> tuple[Swe
         except (json.JSONDecodeError, TypeError, ValueError) as exc:
             raise UsageError(f"--enqueue {text!r} is not a JSON object: {exc}") from exc
     from hpsweep.executors.gpu import parse_gpus
+    from hpsweep.tuner.session import SweepOptions
 
     options = SweepOptions(
         command=command, strategy=strategy, scheduler=args.scheduler, num_trials=args.num_trials,
@@ -183,6 +186,9 @@ def options_from_args(args: argparse.Namespace, command: list[str]) -> tuple[Swe
 
 
 def run(args: argparse.Namespace) -> int:
+    from hpsweep.cli._drive import drive
+    from hpsweep.tuner.session import create_study
+
     command = _check_command(args.command)
     options, sweep = options_from_args(args, command)
     name = _study_name(args, command)

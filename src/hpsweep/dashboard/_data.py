@@ -12,18 +12,16 @@ import math
 import statistics
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hpsweep.store import Event, Store, StudyDir
+from hpsweep.results import StudyData, trial_value
+from hpsweep.store import Event, StudyDir
 from hpsweep.trial import TrialRecord, TrialState
 
 __all__ = [
-    "StudyInfo",
     "clean",
     "learning_marks",
-    "read_study",
     "seed_groups",
     "study_bundle",
     "timeline",
@@ -33,7 +31,7 @@ __all__ = [
 
 
 def clean(value: Any) -> Any:
-    """``value`` with every non-finite float replaced by None and tuples made lists (strict JSON)."""
+    """``value`` with non-finite floats made None and tuples made lists (strict JSON)."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
@@ -45,60 +43,18 @@ def clean(value: Any) -> Any:
     return str(value)
 
 
-@dataclass(frozen=True)
-class StudyInfo:
-    """One study as read at one moment: its options, trials (with reports) and events."""
-
-    study: StudyDir
-    name: str
-    metrics: tuple[str, ...]
-    modes: tuple[str, ...]
-    options: dict[str, Any]
-    trials: tuple[TrialRecord, ...]
-    events: tuple[Event, ...]
-    live: bool
-
-    @property
-    def metric(self) -> str:
-        return self.metrics[0]
-
-    @property
-    def mode(self) -> str:
-        return self.modes[0]
+def _options(data: StudyData) -> dict[str, Any]:
+    return dict(data.sweep.get("options") or {})
 
 
-def read_study(study: StudyDir) -> StudyInfo:
-    """Read everything the dashboard needs from ``study`` through a read-only store."""
-    study.require()
-    try:
-        options = dict(study.read_sweep().get("options", {}))
-    except Exception:  # a study whose sweep file is missing still shows its trials
-        options = {}
-    metrics = tuple(options.get("metrics") or ["loss"])
-    modes = tuple(options.get("modes") or ["min"] * len(metrics))
-    store = Store.open(study.db, readonly=True)
-    try:
-        name = store.name or str(options.get("name") or study.root.name)
-        trials = tuple(store.trials(with_reports=True))
-        events = tuple(store.events())
-    finally:
-        store.close()
-    return StudyInfo(study=study, name=name, metrics=metrics, modes=modes, options=options,
-                     trials=trials, events=events, live=study.is_locked())
-
-
-def _value(trial: TrialRecord, metric: str) -> float | None:
-    value = trial.value(metric)
-    return None if value is None or math.isnan(value) else value
-
-
-def trial_json(trial: TrialRecord, metrics: Sequence[str], *, reports: bool = True) -> dict[str, Any]:
+def trial_json(trial: TrialRecord, metrics: Sequence[str], *, reports: bool = True
+               ) -> dict[str, Any]:
     """One trial as the API returns it (``value``: the first metric's last finite value)."""
     duration = (trial.finished - trial.started) if trial.started and trial.finished else None
     out: dict[str, Any] = {
         "trial_id": trial.trial_id, "state": trial.state.value, "config": trial.config,
-        "value": _value(trial, metrics[0]) if metrics else None,
-        "values": {m: _value(trial, m) for m in metrics},
+        "value": trial_value(trial, metrics[0]) if metrics else None,
+        "values": {m: trial_value(trial, m) for m in metrics},
         "metrics": trial.last_metrics, "seed": trial.seed, "repetition": trial.repetition,
         "resource": trial.resource, "worker_id": trial.worker_id, "gpu": trial.gpu,
         "created": trial.created, "started": trial.started, "finished": trial.finished,
@@ -112,9 +68,9 @@ def trial_json(trial: TrialRecord, metrics: Sequence[str], *, reports: bool = Tr
     return clean(out)
 
 
-def _best(info: StudyInfo) -> dict[str, Any] | None:
+def _best(info: StudyData) -> dict[str, Any] | None:
     done = [(v, t) for t in info.trials if t.state is TrialState.COMPLETED
-            and (v := _value(t, info.metric)) is not None]
+            and (v := trial_value(t, info.metric)) is not None]
     if not done:
         return None
     pick = min if info.mode == "min" else max
@@ -122,16 +78,18 @@ def _best(info: StudyInfo) -> dict[str, Any] | None:
     return clean({"trial_id": trial.trial_id, "value": value, "config": trial.config})
 
 
-def summary(info: StudyInfo, study_id: str) -> dict[str, Any]:
+def summary(info: StudyData, study_id: str) -> dict[str, Any]:
     """The study list's row for ``info``."""
     counts: dict[str, int] = {}
     for t in info.trials:
         counts[t.state.value] = counts.get(t.state.value, 0) + 1
+    options = _options(info)
     return clean({
-        "id": study_id, "name": info.name, "path": str(info.study.root), "live": info.live,
+        "id": study_id, "name": info.name, "path": str(info.root), "live": info.live,
         "n_trials": len(info.trials), "counts": counts, "metric": info.metric, "mode": info.mode,
         "metrics": list(info.metrics), "modes": list(info.modes), "best": _best(info),
-        "strategy": info.options.get("strategy"), "scheduler": info.options.get("scheduler"),
+        "strategy": options.get("strategy"), "scheduler": options.get("scheduler"),
+        "seed_study": info.seeds_info() is not None,
         "last_event": info.events[-1].event_id if info.events else 0,
     })
 
@@ -141,7 +99,7 @@ def _event_json(event: Event) -> dict[str, Any]:
                   "kind": event.kind, "data": event.data})
 
 
-def timeline(info: StudyInfo) -> list[dict[str, Any]]:
+def timeline(info: StudyData) -> list[dict[str, Any]]:
     """Each run of each trial as a segment on its slot (and GPU): start, end, how it ended."""
     open_runs: dict[int, dict[str, Any]] = {}
     segments: list[dict[str, Any]] = []
@@ -177,16 +135,23 @@ def _report_before(trial: TrialRecord, when: float, metric: str) -> tuple[Any, f
     return best
 
 
-def learning_marks(info: StudyInfo) -> list[dict[str, Any]]:
-    """Points on the learning curves where a trial was stopped, paused or resumed."""
+def learning_marks(info: StudyData) -> list[dict[str, Any]]:
+    """Points on the learning curves where a trial was stopped, paused or resumed.
+
+    A stop or pause sits on the trial's last report before it ended; ``decided_at`` is the step
+    of the scheduler's decision (a fast script may report a few more steps before it is killed).
+    """
     by_id = {t.trial_id: t for t in info.trials}
     marks: list[dict[str, Any]] = []
+    decided: dict[int, Any] = {}
     for event in info.events:
         trial = by_id.get(event.trial_id) if event.trial_id is not None else None
         if trial is None:
             continue
         kind = None
-        if event.kind == "resume":
+        if event.kind == "decision" and event.data.get("decision") in ("stop", "pause"):
+            decided[trial.trial_id] = event.data.get("resource")
+        elif event.kind == "resume":
             kind = "resumed"
         elif event.kind == "end" and event.data.get("state") in ("stopped", "paused"):
             kind = str(event.data["state"])
@@ -195,36 +160,46 @@ def learning_marks(info: StudyInfo) -> list[dict[str, Any]]:
         point = _report_before(trial, event.time, info.metric)
         if point is not None:
             marks.append({"trial_id": trial.trial_id, "kind": kind, "step": point[0],
-                          "value": point[1], "time": event.time})
+                          "value": point[1], "time": event.time,
+                          "decided_at": decided.pop(trial.trial_id, None)})
     return clean(marks)
 
 
-def _config_key(config: dict[str, Any]) -> str:
-    return json.dumps(config, sort_keys=True, default=str)
+def _config_key(config: dict[str, Any], seed_arg: str | None) -> str:
+    return json.dumps({k: v for k, v in config.items() if k != seed_arg}, sort_keys=True,
+                      default=str)
 
 
-def seed_groups(info: StudyInfo) -> list[dict[str, Any]]:
-    """Configurations run with more than one seed: per-seed values, mean, SD and SEM."""
+def seed_groups(info: StudyData) -> list[dict[str, Any]]:
+    """Configurations run with more than one seed: per-seed values, mean, SD and SEM.
+
+    In a study made by ``hpsweep seeds`` the seed is a parameter (``seed_arg`` in ``seeds.json``);
+    elsewhere the repetitions of one configuration are its seeds.
+    """
+    seeds = info.seeds_info() or {}
+    seed_arg = str(seeds["seed_arg"]) if seeds.get("seed_arg") else None
     groups: dict[str, list[TrialRecord]] = {}
     for t in info.trials:
-        groups.setdefault(_config_key(t.config), []).append(t)
+        groups.setdefault(_config_key(t.config, seed_arg), []).append(t)
     out: list[dict[str, Any]] = []
     for members in groups.values():
         if len(members) < 2:
             continue
-        runs = [{"trial_id": t.trial_id, "seed": t.seed, "repetition": t.repetition,
-                 "state": t.state.value, "value": _value(t, info.metric)} for t in members]
-        values = [r["value"] for r in runs if r["value"] is not None and r["state"] == "completed"]
+        runs = [{"trial_id": t.trial_id, "state": t.state.value,
+                 "seed": t.config.get(seed_arg, t.seed) if seed_arg else t.seed,
+                 "value": trial_value(t, info.metric)} for t in members]
+        values = [float(v) for r in runs
+                  if isinstance(v := r["value"], (int, float)) and r["state"] == "completed"]
         sd = statistics.stdev(values) if len(values) > 1 else None
+        config = {k: v for k, v in members[0].config.items() if k != seed_arg}
         out.append({
-            "config": members[0].config, "runs": runs, "n": len(values),
+            "config": config, "runs": runs, "n": len(values),
             "mean": statistics.fmean(values) if values else None, "sd": sd,
             "sem": sd / math.sqrt(len(values)) if sd is not None else None,
             "min": min(values) if values else None, "max": max(values) if values else None,
         })
-    reverse = info.mode == "max"
-    out.sort(key=lambda g: (g["mean"] is None, -g["mean"] if reverse and g["mean"] is not None
-                            else g["mean"] or 0.0))
+    sign = -1.0 if info.mode == "max" else 1.0
+    out.sort(key=lambda g: (g["mean"] is None, sign * (g["mean"] or 0.0)))
     return clean(out)
 
 
@@ -240,11 +215,11 @@ def _param_kinds(trials: Sequence[TrialRecord]) -> dict[str, str]:
     return kinds
 
 
-def study_bundle(info: StudyInfo, study_id: str) -> dict[str, Any]:
+def study_bundle(info: StudyData, study_id: str) -> dict[str, Any]:
     """Everything the study page draws, in one answer."""
     return {
         "summary": summary(info, study_id),
-        "options": clean({k: v for k, v in info.options.items() if k != "executor_options"}),
+        "options": clean({k: v for k, v in _options(info).items() if k != "executor_options"}),
         "params": _param_kinds(info.trials),
         "trials": [trial_json(t, info.metrics) for t in info.trials],
         "events": [_event_json(e) for e in info.events],
@@ -262,15 +237,15 @@ def _manifest(path: Path) -> dict[str, Any]:
         return {}
 
 
-def trial_detail(info: StudyInfo, trial_id: int) -> dict[str, Any] | None:
+def trial_detail(info: StudyData, trial_id: int) -> dict[str, Any] | None:
     """One trial with its command line, state history and the log files it has."""
     trial = next((t for t in info.trials if t.trial_id == trial_id), None)
     if trial is None:
         return None
-    folder = Path(trial.trial_dir) if trial.trial_dir else info.study.trial_dir(trial_id)
+    folder = Path(trial.trial_dir) if trial.trial_dir else StudyDir(info.root).trial_dir(trial_id)
     manifest = _manifest(folder / "manifest.json")
     try:
-        relative = folder.resolve().relative_to(info.study.root.resolve()).as_posix()
+        relative = folder.resolve().relative_to(info.root.resolve()).as_posix()
     except ValueError:
         relative = None
     files = [f"{relative}/{name}" for name in ("stdout.log", "stderr.log")

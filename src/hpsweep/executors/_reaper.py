@@ -1,8 +1,11 @@
-"""The reaper: kills a controller's trial process groups when the controller dies.
+"""The reaper: kills a controller's trial processes when the controller dies.
 
-Started by the local executor in its own session. It reads ``+PGID`` / ``-PGID`` lines on stdin;
-when stdin closes (the controller exited or was killed, even with SIGKILL) it terminates every
-process group still registered, then kills what is left after a grace period.
+Started by the local executor in its own session, with the controller's token as argument. It
+blocks reading its stdin, a pipe from the controller; when that closes (the controller exited or
+was killed, even with SIGKILL) it finds every process whose environment carries
+``HPSWEEP_CONTROLLER=<token>`` (every trial inherits it, and so do the trials' own children),
+terminates their process groups, and kills what is left after a grace period. Nothing is sent
+to it per trial, so it costs the controller nothing while the sweep runs.
 """
 
 from __future__ import annotations
@@ -12,32 +15,48 @@ import signal
 import sys
 import time
 
-
-def _alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
+ENV_KEY = "HPSWEEP_CONTROLLER"
 
 
-def main() -> None:
+def marked_groups(token: str) -> set[int]:
+    """Process groups of the processes that carry ``token`` in their environment."""
+    needle = f"{ENV_KEY}={token}".encode()
     groups: set[int] = set()
-    for raw in sys.stdin:
-        line = raw.strip()
-        if len(line) > 1 and line[1:].isdigit():
-            (groups.add if line[0] == "+" else groups.discard)(int(line[1:]))
-    grace = float(sys.argv[1]) if len(sys.argv) > 1 else 3.0
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as fh:
+                if needle not in fh.read().split(b"\0"):
+                    continue
+            groups.add(os.getpgid(int(entry)))
+        except (OSError, ProcessLookupError):
+            continue
+    return groups
+
+
+def reap(token: str, grace: float) -> None:
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pgid in list(groups):
+        groups = marked_groups(token)
+        if not groups:
+            return
+        for pgid in groups:
             try:
                 os.killpg(pgid, sig)
             except (ProcessLookupError, PermissionError):
-                groups.discard(pgid)
+                pass
         deadline = time.monotonic() + grace
-        while groups and time.monotonic() < deadline:
-            groups = {g for g in groups if _alive(g)}
+        while time.monotonic() < deadline and marked_groups(token):
             time.sleep(0.05)
+
+
+def main() -> None:
+    token = sys.argv[1]
+    grace = float(sys.argv[2]) if len(sys.argv) > 2 else 3.0
+    while sys.stdin.buffer.read(65536):
+        pass  # only EOF matters
+    reap(token, grace)
 
 
 if __name__ == "__main__":

@@ -125,7 +125,8 @@ def render_job_script(spec: LaunchSpec, *, extra_env: Mapping[str, str] | None =
     trial_dir = Path(spec.trial_dir)
     q = shlex.quote
     env = {**(extra_env or {}), **spec.env}
-    lines = ["#!/bin/bash", f"# hpsweep trial {spec.trial_id}", f"cd -- {q(spec.cwd or os.getcwd())}"]
+    lines = ["#!/bin/bash", f"# hpsweep trial {spec.trial_id}",
+             f"cd -- {q(spec.cwd or os.getcwd())}"]
     lines += [f"export {name}={q(value)}" for name, value in sorted(env.items()) if _env_name(name)]
     lines += [
         f"date +%s > {q(str(trial_dir / STARTED_FILE))}",
@@ -327,6 +328,12 @@ class BatchExecutor(Executor):
             if job.state == JobState.RUNNING and job.started_at is None:
                 job.started_at = now
 
+    def _state_now(self, job: _Job) -> JobState:
+        try:
+            return self.backend.states([job.job_id]).get(job.job_id, JobState.UNKNOWN)
+        except (OSError, SubmitError):
+            return job.state
+
     def _enforce_timeout(self, job: _Job, now: float) -> None:
         if job.timeout is None or job.timed_out or job.started_at is None:
             return
@@ -336,8 +343,11 @@ class BatchExecutor(Executor):
                 self.backend.cancel(job.job_id)
 
     def _finished(self, job: _Job, now: float) -> tuple[int | None, ErrorKind | None, str] | None:
+        name = self.backend.name
         code = _read_exit_code(job.trial_dir / EXIT_FILE)
         if code is not None:
+            if not job.stop_requested and code != 0 and self._state_now(job) == JobState.LOST:
+                return code, ErrorKind.LOST, f"{name} job {job.job_id}: its node failed"
             return code, None, ""
         if job.state in (JobState.PENDING, JobState.RUNNING):
             job.gone_since = None
@@ -355,7 +365,7 @@ class BatchExecutor(Executor):
                 f"{self.backend.name} job {job.job_id} vanished without an exit status"
             )
         if job.state == JobState.TIMEOUT:
-            return None, ErrorKind.TIMEOUT, f"{self.backend.name} job {job.job_id} hit its time limit"
+            return None, ErrorKind.TIMEOUT, f"{name} job {job.job_id} hit its time limit"
         return None, None, f"{self.backend.name} job {job.job_id} ended without an exit status"
 
     def _read(self, job: _Job, *, final: bool) -> list[ExecutorEvent]:

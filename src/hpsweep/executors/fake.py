@@ -159,7 +159,8 @@ class FakeExecutor(Executor):
         for tid, run in list(self._runs.items()):
             steps = run.script.steps
             while run.next_step < len(steps) and run.started + steps[run.next_step].at <= now:
-                if run.deadline is not None and run.started + steps[run.next_step].at > run.deadline:
+                at = run.started + steps[run.next_step].at
+                if run.deadline is not None and at > run.deadline:
                     break
                 step = steps[run.next_step]
                 run.next_step += 1

@@ -2,14 +2,16 @@
 
 Each run is a subprocess started from an argv list in its own process group, stdout and stderr
 going to files in its trial folder. Exits are noticed at once through pidfds; reports are read by
-tailing the report file and stdout. A separate reaper process kills every registered process group
-if the controller dies, even by SIGKILL, so no trial outlives its controller.
+tailing the report file and stdout. A separate reaper process kills every trial process group (found
+by a token in the trials' environment) if the controller dies, even by SIGKILL, so no trial outlives
+its controller.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import select
 import signal
 import subprocess
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from hpsweep.errors import UsageError
+from hpsweep.executors._reaper import ENV_KEY as REAPER_ENV
 from hpsweep.executors.base import (
     Executor,
     ExecutorEvent,
@@ -86,6 +89,7 @@ class LocalExecutor(Executor):
         self._pending: list[ExecutorEvent] = []
         self._last_tail = 0.0
         self._reaper: subprocess.Popen[bytes] | None = None
+        self._token = secrets.token_hex(8)
 
     # -- slots -----------------------------------------------------------------------------------
     def _busy_ids(self) -> set[int]:
@@ -115,21 +119,14 @@ class LocalExecutor(Executor):
             self.allocator.give(slot.gpu)
 
     # -- launching -------------------------------------------------------------------------------
-    def _reaper_pipe(self) -> IO[bytes] | None:
+    def _start_reaper(self) -> None:
+        """The reaper outlives this process and kills its trials if it dies (see ``_reaper``)."""
         if self._reaper is None or self._reaper.poll() is not None:
             self._reaper = subprocess.Popen(
-                [sys.executable, "-m", "hpsweep.executors._reaper", str(self.kill_grace)],
+                [sys.executable, "-m", "hpsweep.executors._reaper", self._token, str(self.kill_grace)],
                 stdin=subprocess.PIPE, start_new_session=True,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
-        return self._reaper.stdin
-
-    def _tell_reaper(self, line: str) -> None:
-        pipe = self._reaper_pipe()
-        if pipe is not None:
-            with contextlib.suppress(BrokenPipeError):
-                pipe.write(line.encode() + b"\n")
-                pipe.flush()
 
     def launch(self, slot: Slot, spec: LaunchSpec) -> None:
         self._reserved.pop(slot.worker_id, None)
@@ -137,11 +134,17 @@ class LocalExecutor(Executor):
         trial_dir.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         env.update(spec.env)
+        env[REAPER_ENV] = self._token
         if slot.gpu is not None:
             env["CUDA_VISIBLE_DEVICES"] = slot.gpu
+        # Earlier runs of a resumed trial were read already: start at the current ends, measured
+        # before the child starts so that nothing it writes is skipped.
+        stdout_tail = FileTail(trial_dir / "stdout.log", skip_existing=True)
+        report_file = spec.env.get("HPSWEEP_REPORT_FILE", str(trial_dir / "reports.jsonl"))
+        report_tail = FileTail(report_file, skip_existing=True)
         out = (trial_dir / "stdout.log").open("ab")
         err = (trial_dir / "stderr.log").open("ab")
-        self._reaper_pipe()  # started before the child, so it can never miss a group
+        self._start_reaper()  # started before the child, so it can never miss one
         try:
             proc = subprocess.Popen(list(spec.argv), cwd=spec.cwd, env=env, stdout=out, stderr=err,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
@@ -153,15 +156,10 @@ class LocalExecutor(Executor):
             self._pending.append(ExitEvent(spec.trial_id, None, self.clock.now(), ErrorKind.LAUNCH,
                                            f"cannot start {what!r}: {exc.strerror or exc}"))
             return
-        self._tell_reaper(f"+{proc.pid}")
         pidfd = None
         with contextlib.suppress(OSError, AttributeError):
             pidfd = os.pidfd_open(proc.pid)
         now = self.clock.now()
-        # Earlier runs of a resumed trial were read already: start at the current ends.
-        stdout_tail = FileTail(trial_dir / "stdout.log", skip_existing=True)
-        report_file = spec.env.get("HPSWEEP_REPORT_FILE", str(trial_dir / "reports.jsonl"))
-        report_tail = FileTail(report_file, skip_existing=True)
         self._runs[spec.trial_id] = _Run(
             spec=spec, slot=slot, proc=proc, pidfd=pidfd, reports=report_tail, stdout=stdout_tail,
             deadline=(now + spec.timeout) if spec.timeout else None, files=[out, err],
@@ -243,7 +241,6 @@ class LocalExecutor(Executor):
     def _finish(self, run: _Run) -> list[ExecutorEvent]:
         code = run.proc.wait()
         self._signal(run, signal.SIGKILL)  # stragglers left in the group
-        self._tell_reaper(f"-{run.proc.pid}")
         if run.pidfd is not None:
             os.close(run.pidfd)
         for fh in run.files:

@@ -57,7 +57,9 @@ class LsfBackend(BatchBackend):
             raise UsageError(f"--time {time!r} is not an LSF run limit; use [hours:]minutes, "
                              "e.g. --time 48:00.")
         if resources is not None and not resources.strip():
-            raise UsageError("--lsf-resources is empty; use e.g. --lsf-resources 'rusage[mem=8000]'.")
+            raise UsageError(
+                "--lsf-resources is empty; use e.g. --lsf-resources 'rusage[mem=8000]'."
+            )
         if queue is not None and (not queue or any(c.isspace() for c in queue)):
             raise UsageError(f"queue {queue!r} must be one word without spaces.")
         self.resources = resources
@@ -90,7 +92,8 @@ class LsfBackend(BatchBackend):
         done = subprocess.run(argv, capture_output=True, text=True, timeout=self.command_timeout)
         match = _SUBMITTED.search(done.stdout)
         if done.returncode != 0 or match is None:
-            raise SubmitError(f"bsub exited {done.returncode}: {(done.stderr or done.stdout).strip()}")
+            said = (done.stderr or done.stdout).strip()
+            raise SubmitError(f"bsub exited {done.returncode}: {said}")
         return match.group(1)
 
     def states(self, job_ids: Sequence[str]) -> dict[str, JobState]:

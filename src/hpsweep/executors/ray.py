@@ -43,6 +43,7 @@ from hpsweep.trial import ErrorKind
 __all__ = ["RayExecutor", "TrialRunner"]
 
 TOKEN_FILE = ".hpsweep-launch"
+NODE_FILE = "ray-node.txt"  # one line per run: the node it ran on
 _STREAMED = ("stdout.log", "stderr.log", "reports.jsonl")
 _MAX_SHIP_BYTES = 256 * 1024 * 1024
 
@@ -53,7 +54,7 @@ def _read_tree(root: Path, skip: tuple[str, ...]) -> dict[str, bytes]:
     total = 0
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
-        if not path.is_file() or rel in skip or rel == TOKEN_FILE:
+        if not path.is_file() or rel in skip or rel in (TOKEN_FILE, NODE_FILE):
             continue
         total += path.stat().st_size
         if total > _MAX_SHIP_BYTES:
@@ -87,7 +88,7 @@ class TrialRunner:
             import ray
 
             node_id = ray.get_runtime_context().get_node_id()
-        return f"{socket.gethostname()}:{node_id[:12]}" if node_id else socket.gethostname()
+        return f"{socket.gethostname()}:{node_id}" if node_id else socket.gethostname()
 
     def start(self, request: dict[str, Any]) -> dict[str, Any]:
         trial_dir = Path(request["trial_dir"])
@@ -213,11 +214,15 @@ class RayExecutor(Executor):
         poll_wait: float = 0.2,
         kill_grace: float = 3.0,
     ) -> None:
-        if cpus_per_trial < 0 or gpus_per_trial < 0 or (cpus_per_trial == 0 and gpus_per_trial == 0):
-            raise UsageError(f"--cpus-per-trial {cpus_per_trial} / --gpus-per-trial {gpus_per_trial}: "
-                             "give a positive amount of at least one, e.g. --cpus-per-trial 1.")
+        if min(cpus_per_trial, gpus_per_trial) < 0 or cpus_per_trial + gpus_per_trial == 0:
+            raise UsageError(
+                f"--cpus-per-trial {cpus_per_trial} / --gpus-per-trial {gpus_per_trial}: "
+                "give a positive amount of at least one, e.g. --cpus-per-trial 1."
+            )
         if gpus_per_trial > 1 and gpus_per_trial != int(gpus_per_trial):
-            raise UsageError(f"--gpus-per-trial {gpus_per_trial}: above 1 it must be whole, e.g. 2.")
+            raise UsageError(
+                f"--gpus-per-trial {gpus_per_trial}: above 1 it must be whole, e.g. 2."
+            )
         if max_concurrent is not None and max_concurrent < 1:
             raise UsageError(f"max_concurrent must be >= 1, got {max_concurrent}.")
         try:
@@ -227,6 +232,7 @@ class RayExecutor(Executor):
         self._ray = ray
         self._owns_ray = not ray.is_initialized()
         if self._owns_ray:
+            _check_reachable(address)
             try:
                 ray.init(address=address, log_to_driver=False, configure_logging=False)
             except (ConnectionError, ValueError, RuntimeError) as exc:
@@ -365,6 +371,9 @@ class RayExecutor(Executor):
         run.node = result["node"]
         run.shared = bool(result["shared"])
         self._nodes[run.actor] = run.node
+        with contextlib.suppress(OSError), \
+                (Path(run.spec.trial_dir) / NODE_FILE).open("a") as fh:
+            fh.write(f"{run.node}\n")
         if result["error"] is not None:
             run.ref = None
             self._idle.append((run.actor, run.node))
@@ -457,6 +466,19 @@ class RayExecutor(Executor):
         self._idle.clear()
         if self._owns_ray:
             self._ray.shutdown()
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail fast on a ``HOST:PORT`` nobody listens on (Ray itself would retry for minutes)."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or address.startswith(("ray://", "auto")):
+        return
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            return
+    except OSError as exc:
+        raise UsageError(f"--ray-address {address!r}: nothing answers there ({exc.strerror or exc});"
+                         " start the head with 'ray start --head --port PORT'.") from None
 
 
 def _append_chunks(trial_dir: Path, chunks: Mapping[str, bytes]) -> None:

@@ -1,4 +1,4 @@
-"""Slurm: each trial run is one ``sbatch`` job, followed with ``squeue``, cancelled with ``scancel``.
+"""Slurm: each trial run is one ``sbatch`` job, followed with ``squeue``, ended with ``scancel``.
 
 The job script is the one every batch executor writes (see :mod:`hpsweep.executors.batch`); the
 resource options go on the ``sbatch`` command line as separate arguments, never into a shell
@@ -47,7 +47,9 @@ def _check(option: str, value: str | None, pattern: re.Pattern[str], example: st
     if value is None:
         return None
     if not pattern.match(value):
-        raise UsageError(f"{option} {value!r} is not understood by Slurm; use e.g. {option} {example}.")
+        raise UsageError(
+            f"{option} {value!r} is not understood by Slurm; use e.g. {option} {example}."
+        )
     return value
 
 

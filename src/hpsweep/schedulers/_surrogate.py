@@ -19,6 +19,7 @@ from scipy.stats import norm
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Kernel, Matern, WhiteKernel
+from threadpoolctl import ThreadpoolController
 
 __all__ = ["CurveSurrogate", "budget_feature", "expected_improvement"]
 
@@ -49,6 +50,7 @@ class CurveSurrogate:
         )
         self._kernel: Kernel = self._initial
         self.tuned_key: int | None = None
+        self._threads = ThreadpoolController()
         self._gp: GaussianProcessRegressor | None = None
 
     def tune(self, key: int, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> None:
@@ -63,7 +65,7 @@ class CurveSurrogate:
             x, y = x[idx], y[idx]
         gp = GaussianProcessRegressor(kernel=self._initial, normalize_y=True,
                                       optimizer=self._optimizer, random_state=0)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), self._threads.limit(limits=1, user_api="blas"):
             warnings.simplefilter("ignore", ConvergenceWarning)
             gp.fit(x, y)
         self._kernel = gp.kernel_
@@ -77,12 +79,14 @@ class CurveSurrogate:
     def fit(self, x: np.ndarray, y: np.ndarray) -> None:
         finite = np.isfinite(y)
         self._gp = GaussianProcessRegressor(kernel=self._kernel, normalize_y=True, optimizer=None)
-        self._gp.fit(x[finite], y[finite])
+        with self._threads.limit(limits=1, user_api="blas"):  # small matrices: one thread is faster
+            self._gp.fit(x[finite], y[finite])
 
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self._gp is None:
             raise RuntimeError("fit() must be called before predict()")
-        mu, sd = self._gp.predict(x, return_std=True)
+        with self._threads.limit(limits=1, user_api="blas"):
+            mu, sd = self._gp.predict(x, return_std=True)
         return np.asarray(mu), np.asarray(sd)
 
 

@@ -140,37 +140,40 @@ class DyHPOScheduler(TrackingScheduler):
                                               f"at rung {level}, resume to {target}")
         return None
 
+    def _rows(self, infos: list[TrialInfo], steps: list[int]) -> np.ndarray:
+        """Model inputs: each trial's encoded configuration next to its budget coordinate."""
+        if not infos:
+            return np.empty((0, self.encoder.dim + 1))
+        x = np.array([self._x(info) for info in infos]).reshape(len(infos), self.encoder.dim)
+        b = budget_feature(np.array(steps, dtype=float), self.max_resource)
+        return np.column_stack([x, b])
+
     def _training_data(self) -> tuple[np.ndarray, np.ndarray]:
-        rows: list[np.ndarray] = []
-        ys: list[float] = []
-        extra: list[tuple[np.ndarray, float]] = []
+        """Every trial's last observation, then earlier ones at powers of two, up to max_points."""
+        last: list[tuple[TrialInfo, int, float]] = []
+        extra: list[tuple[TrialInfo, int, float]] = []
         for info in self._trials.values():
             if not info.values:
                 continue
-            x = self._x(info)
-            last = info.last_step
-            for step, value in info.values.items():
-                row = np.append(x, budget_feature(step, self.max_resource))
-                if step == last:
-                    rows.append(row)
-                    ys.append(value)
-                elif step in _KEEP_STEPS or step in self.levels[:1]:
-                    extra.append((row, value))
-        room = self.max_points - len(rows)
+            top = info.last_step
+            last.append((info, top, info.values[top]))
+            extra += [(info, s, v) for s, v in info.values.items()
+                      if s != top and (s in _KEEP_STEPS or s == self.levels[0])]
+        if len(last) > self.max_points:  # keep the best trials' observations
+            last.sort(key=lambda item: item[2])
+            last = last[: self.max_points]
+        room = self.max_points - len(last)
         if room > 0 and extra:
             keep = np.linspace(0, len(extra) - 1, num=min(room, len(extra))).astype(int)
-            for i in keep:
-                rows.append(extra[i][0])
-                ys.append(extra[i][1])
-        return np.array(rows), np.array(ys)
+            last += [extra[i] for i in keep]
+        x = self._rows([i for i, _, _ in last], [s for _, s, _ in last])
+        return x, np.array([v for _, _, v in last])
 
     def _snapshot(self, count: int) -> tuple[np.ndarray, np.ndarray]:
         """The first ``count`` observations in time order, as training data."""
         first = sorted(self._obs_time, key=lambda k: (self._obs_time[k], k))[:count]
-        x = np.array([np.append(self._x(self._trials[tid]), budget_feature(step, self.max_resource))
-                      for tid, step in first])
-        y = np.array([self._trials[tid].values[step] for tid, step in first])
-        return x.reshape(len(first), self.encoder.dim + 1), y
+        x = self._rows([self._trials[tid] for tid, _ in first], [step for _, step in first])
+        return x, np.array([self._trials[tid].values[step] for tid, step in first])
 
     def _fit(self) -> None:
         n = len(self._obs_time)
@@ -200,13 +203,16 @@ class DyHPOScheduler(TrackingScheduler):
     def _score(self, paused: list[TrialInfo], news: list[dict[str, Any]]) -> Suggestion | None:
         self._fit()
         targets = [self.next_level(t.last_step) or self.max_resource for t in paused]
-        rows = [np.append(self._x(t), budget_feature(b, self.max_resource))
-                for t, b in zip(paused, targets)]
-        rows += [np.append(self.encoder.encode(c), budget_feature(self.levels[0], self.max_resource))
-                 for c in news]
-        if not rows:
+        rows = np.vstack([
+            self._rows(paused, targets),
+            np.column_stack([
+                self.encoder.encode_many(news).reshape(len(news), self.encoder.dim),
+                np.full(len(news), budget_feature(self.levels[0], self.max_resource)),
+            ]),
+        ])
+        if not len(rows):
             return None
-        mu, sd = self.surrogate.predict(np.array(rows))
+        mu, sd = self.surrogate.predict(rows)
         steps, values = self._incumbents()
         best = np.array([self._incumbent(steps, values, b)
                          for b in [*targets, *([self.levels[0]] * len(news))]])

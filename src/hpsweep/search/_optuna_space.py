@@ -115,6 +115,11 @@ class SpaceMapping:
                 return False
         return bool(self.numeric_names)
 
+    @property
+    def is_unconditional(self) -> bool:
+        """No searched parameter has a condition: every trial suggests the same parameters."""
+        return all(e.param.condition is None or e.distribution is None for e in self._entries)
+
     def distribution(self, name: str) -> BaseDistribution | None:
         return self._by_name[name].distribution
 

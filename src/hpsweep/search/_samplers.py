@@ -16,6 +16,7 @@ __all__ = [
     "AUTO_SWITCH_TRIAL",
     "SAMPLERS",
     "AutoChoice",
+    "CachedSpaceSampler",
     "choose_auto",
     "make_optuna_sampler",
     "torch_available",
@@ -30,8 +31,6 @@ AUTO_SWITCH_TRIAL = 100
 AUTO_GP_MAX_DIMS = 20
 """``auto`` uses the GP/CMA-ES path only up to this many searched numeric parameters."""
 
-AUTO_CMAES_SIGMA0 = 0.1
-"""Initial CMA-ES step size (unit cube) when ``auto`` hands over from GP at its best point."""
 
 
 def torch_available() -> bool:
@@ -56,7 +55,8 @@ def choose_auto(
       :data:`AUTO_GP_MAX_DIMS` numeric parameters → TPE (handles all of them, cheap per trial);
     - otherwise (a small, all-numeric space): Gaussian-process BO for the first
       :data:`AUTO_SWITCH_TRIAL` trials (best regret at small budgets), then CMA-ES started at
-      the best point found so far (best at larger budgets, and cheap where GP becomes slow);
+      a distribution estimated from the GP phase's best trials (warm-started CMA-ES; best at
+      larger budgets, and cheap where GP becomes slow);
     - without PyTorch the GP phase falls back to TPE.
     """
     if n_objectives > 1:
@@ -78,8 +78,7 @@ def make_optuna_sampler(
     seed: int,
     n_objectives: int,
     n_startup_trials: int | None = None,
-    x0: dict[str, Any] | None = None,
-    sigma0: float | None = None,
+    source_trials: list[optuna.trial.FrozenTrial] | None = None,
     conditional: bool = False,
 ) -> optuna.samplers.BaseSampler:
     """A fresh Optuna sampler; the searcher makes one per trial with a per-trial seed."""
@@ -102,7 +101,7 @@ def make_optuna_sampler(
                     f"{n_objectives} metrics; use sampler 'tpe' or 'nsga2' for several."
                 )
             return optuna.samplers.CmaEsSampler(
-                seed=seed, x0=x0, sigma0=sigma0, warn_independent_sampling=False,
+                seed=seed, source_trials=source_trials or None, warn_independent_sampling=False,
                 n_startup_trials=n_startup_trials or 1,
             )
         if name == "qmc":
@@ -112,3 +111,42 @@ def make_optuna_sampler(
         if name == "nsga2":
             return optuna.samplers.NSGAIISampler(seed=seed)
     raise UsageError(f"sampler {name!r} is unknown; choose one of {', '.join(SAMPLERS)}.")
+
+
+class CachedSpaceSampler(optuna.samplers.BaseSampler):
+    """Delegates to ``inner`` but remembers its relative search space in ``cache``.
+
+    For a space without conditions every trial suggests the same parameters, so the relative
+    search space never changes once it is known; keeping it in a cache owned by the searcher
+    spares each fresh per-trial sampler Optuna's scan over every past trial.
+    """
+
+    def __init__(self, inner: optuna.samplers.BaseSampler, cache: dict[str, Any], key: str) -> None:
+        self.inner = inner
+        self._cache = cache
+        self._key = key
+
+    def infer_relative_search_space(self, study: Any, trial: Any) -> dict[str, Any]:
+        known = self._cache.get(self._key)
+        if known is not None:
+            return dict(known)
+        space = self.inner.infer_relative_search_space(study, trial)
+        if space:
+            self._cache[self._key] = dict(space)
+        return space
+
+    def sample_relative(self, study: Any, trial: Any, search_space: dict[str, Any]) -> dict[str, Any]:
+        return self.inner.sample_relative(study, trial, search_space)
+
+    def sample_independent(self, study: Any, trial: Any, param_name: str,
+                           param_distribution: Any) -> Any:
+        return self.inner.sample_independent(study, trial, param_name, param_distribution)
+
+    def before_trial(self, study: Any, trial: Any) -> None:
+        self.inner.before_trial(study, trial)
+
+    def after_trial(self, study: Any, trial: Any, state: Any, values: Any) -> None:
+        self.inner.after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        self.inner.reseed_rng()

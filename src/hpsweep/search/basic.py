@@ -3,7 +3,8 @@
 ``GridSearcher`` gives grid point ``n`` to its ``n``-th trial (optionally in a seeded shuffled
 order). ``RandomSearcher`` draws grid points *without replacement* from a finite space and fresh
 samples from a continuous one. Both rebuild their position from the number of trials in the
-store, and the ``n``-th configuration depends only on the seed and ``n``, never on timing.
+store that they suggested (repetition laps and reruns are not counted), and the ``n``-th
+configuration depends only on the seed and ``n``, never on timing.
 """
 
 from __future__ import annotations
@@ -21,9 +22,16 @@ if TYPE_CHECKING:
     from hpsweep.space import Grid, SearchSpace
     from hpsweep.trial import TrialRecord
 
-__all__ = ["GridSearcher", "IndexOrder", "RandomSearcher"]
+__all__ = ["GridSearcher", "IndexOrder", "RandomSearcher", "suggested_count"]
 
 PERMUTE_LIMIT = 2_000_000  # grids up to this size are shuffled with one stored permutation
+
+
+def suggested_count(trials: Sequence[TrialRecord]) -> int:
+    """How many of ``trials`` came from a searcher's ``suggest``: repetition laps
+    (``repetition > 0``) and reruns of interrupted trials (``run_info["rerun_of"]``) did not."""
+    return sum(1 for t in trials
+               if t.repetition == 0 and "rerun_of" not in (t.run_info or {}))
 
 
 def _check_mode(mode: str) -> None:
@@ -118,7 +126,7 @@ class GridSearcher(Searcher):
 
     def restore(self, trials: Sequence[TrialRecord]) -> None:
         super().restore(trials)
-        self.position = min(len(trials), self.grid.size)
+        self.position = min(suggested_count(trials), self.grid.size)
 
 
 class RandomSearcher(Searcher):
@@ -153,4 +161,5 @@ class RandomSearcher(Searcher):
 
     def restore(self, trials: Sequence[TrialRecord]) -> None:
         super().restore(trials)
-        self.position = len(trials) if self.grid is None else min(len(trials), self.grid.size)
+        count = suggested_count(trials)
+        self.position = count if self.grid is None else min(count, self.grid.size)

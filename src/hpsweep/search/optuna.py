@@ -34,9 +34,9 @@ from optuna.trial import TrialState as OptunaState
 from hpsweep.errors import UsageError
 from hpsweep.search._optuna_space import SpaceMapping
 from hpsweep.search._samplers import (
-    AUTO_CMAES_SIGMA0,
     AUTO_SWITCH_TRIAL,
     SAMPLERS,
+    CachedSpaceSampler,
     choose_auto,
     make_optuna_sampler,
 )
@@ -52,15 +52,20 @@ _REPLAYED = ("cmaes", "qmc")  # samplers whose state lives in the study's trial 
 
 
 @contextlib.contextmanager
-def _quiet_optuna() -> Iterator[None]:
-    """Silence Optuna's per-trial INFO lines for one call, then restore the caller's setting."""
-    logger = logging.getLogger("optuna")
-    level = logger.level
-    logger.setLevel(max(level, logging.WARNING))
+def _quiet_optuna(name: str = "optuna.study.study") -> Iterator[None]:
+    """Silence Optuna's INFO lines from logger ``name`` (the study's per-trial line by default)
+    for one call, then put the logger back.
+
+    ``Logger.disabled`` is a plain attribute (setting a level would clear every logger's cache);
+    the library configures no logging of its own.
+    """
+    logger = logging.getLogger(name)
+    before = logger.disabled
+    logger.disabled = True
     try:
         yield
     finally:
-        logger.setLevel(level)
+        logger.disabled = before
 
 
 def _check_mode(mode: str, what: str) -> Mode:
@@ -141,9 +146,8 @@ class OptunaSearcher(Searcher):
 
     def suggest(self, trial_id: int) -> dict[str, Any] | None:
         self._study.sampler = self._sampler_for(self._count)
-        with _quiet_optuna():
-            trial = self._study.ask()
-            config = self._mapping.build(self._suggester(trial))
+        trial = self._study.ask()
+        config = self._mapping.build(self._suggester(trial))
         self._count += 1
         self._live[trial_id] = trial
         return config
@@ -216,7 +220,7 @@ class OptunaSearcher(Searcher):
             else optuna.study.StudyDirection.MAXIMIZE
             for m in self.modes
         ]
-        with _quiet_optuna():
+        with _quiet_optuna("optuna.storages._in_memory"):
             self._study = optuna.create_study(
                 directions=directions, sampler=optuna.samplers.RandomSampler(seed=self._base_seed)
             )
@@ -224,6 +228,7 @@ class OptunaSearcher(Searcher):
         self._reported: dict[int, set[int]] = {}
         self._count = 0
         self._values: list[float] = []
+        self._space_cache: dict[str, Any] = {}
 
     def _check_point(self, index: int, point: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(point, Mapping):
@@ -269,37 +274,32 @@ class OptunaSearcher(Searcher):
     def _sampler_for(self, k: int) -> optuna.samplers.BaseSampler:
         choice = self._choice_for(k)
         self.last_choice = choice
-        x0: dict[str, Any] | None = None
-        sigma0: float | None = None
+        source: list[optuna.trial.FrozenTrial] | None = None
         if self.sampler_name == "auto" and choice == "cmaes":
-            x0 = self._best_numeric_params(before=AUTO_SWITCH_TRIAL)
-            sigma0 = AUTO_CMAES_SIGMA0 if x0 is not None else None
+            source = self._warm_start_trials(before=AUTO_SWITCH_TRIAL)
         # QMC keeps one scrambled sequence for the whole study: its seed must not change.
         seed = self._base_seed if choice == "qmc" else self._seed_for(k)
-        return make_optuna_sampler(
+        sampler = make_optuna_sampler(
             choice,
             seed=seed,
             n_objectives=len(self.metrics),
             n_startup_trials=self.n_startup_trials,
-            x0=x0,
-            sigma0=sigma0,
+            source_trials=source,
             conditional=not self._mapping.is_continuous,
         )
+        if self._mapping.is_unconditional:
+            return CachedSpaceSampler(sampler, self._space_cache, choice)
+        return sampler
 
-    def _best_numeric_params(self, *, before: int) -> dict[str, Any] | None:
-        best: optuna.trial.FrozenTrial | None = None
-        sign = 1.0 if self.mode == "min" else -1.0
-        for t in self._study.get_trials(deepcopy=False, states=(OptunaState.COMPLETE,)):
-            if t.number >= before or t.values is None:
-                continue
-            if best is None or sign * t.values[0] < sign * best.values[0]:
-                best = t
-        if best is None:
-            return None
-        numeric = self._mapping.numeric_names
-        if any(n not in best.params for n in numeric):
-            return None
-        return {n: best.params[n] for n in numeric}
+    def _warm_start_trials(self, *, before: int) -> list[optuna.trial.FrozenTrial] | None:
+        """Completed trials numbered below ``before`` with every numeric parameter (for
+        warm-starting CMA-ES after the GP phase), or None when there are too few."""
+        numeric = set(self._mapping.numeric_names)
+        trials = [
+            t for t in self._study.get_trials(deepcopy=False, states=(OptunaState.COMPLETE,))
+            if t.number < before and numeric <= t.params.keys()
+        ]
+        return trials if len(trials) >= 2 else None
 
     @staticmethod
     def _suggester(trial: optuna.trial.Trial) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 
 from hpsweep.errors import SpaceError
 from hpsweep.space._literal import parse_literal
-from hpsweep.space._params import Condition, Param, same_value
+from hpsweep.space._params import Condition, Param, freeze, same_value
 
 __all__ = ["GridCondition", "check_grid_conditions", "parse_condition", "unique_values"]
 
@@ -117,7 +117,12 @@ def _check_side(side: Any, names: Sequence[str], what: str) -> dict[str, list[An
     return out
 
 
-def point_matches(point: Mapping[str, Any], when: Mapping[str, list[Any]]) -> bool:
-    """Whether a grid point takes one of the listed values for every key of ``when``."""
-    return all(key in point and any(same_value(point[key], v) for v in values)
-               for key, values in when.items())
+def frozen_sets(side: Mapping[str, list[Any]]) -> dict[str, set[Any]]:
+    """``{name: {freeze(value), ...}}`` for fast membership tests."""
+    return {key: {freeze(v) for v in values} for key, values in side.items()}
+
+
+def point_matches(point: Mapping[str, Any], when: Mapping[str, set[Any]]) -> bool:
+    """Whether a grid point takes one of the values in ``when`` (see :func:`frozen_sets`) for
+    every key."""
+    return all(key in point and freeze(point[key]) in values for key, values in when.items())

@@ -14,22 +14,22 @@ Seed-000 grid conditions (``(when, then)`` pairs) cannot be counted without appl
 grid that has them is expanded once, eagerly and bounded: the unconditioned grid may hold at most
 ``max_points`` points (default :data:`MAX_EXPANDED`), every condition is applied in order to every
 point (a point that matches ``when`` is replaced by the product of ``then``'s values written over
-it), the list may never grow past ``max_points``, and duplicates are removed at the end (first
-occurrence kept). Past the bound a :class:`SpaceError` says so; nothing hangs or runs out of memory.
+it), the list may never grow past ``max_points``, and repeated points are removed (the first
+kept). Past the bound a :class:`SpaceError` says so; nothing hangs or runs out of memory.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
+import operator
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from hpsweep.errors import SpaceError
-from hpsweep.space._conditions import GridCondition, point_matches
-from hpsweep.space._params import Fixed, Param, same_value
+from hpsweep.space._conditions import GridCondition, frozen_sets, point_matches
+from hpsweep.space._params import Fixed, Param, freeze, same_value
 
 __all__ = ["MAX_BRANCHES", "MAX_EXPANDED", "Grid"]
 
@@ -94,12 +94,20 @@ def _branches(params: tuple[Param, ...], budget: list[int]) -> list[tuple[Param,
     return [params]
 
 
-def _key(point: Mapping[str, Any]) -> str:
-    return json.dumps([[k, type(v).__name__, v] for k, v in point.items()], default=repr)
+def _key(point: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Equal for equal points, whatever the key order (values compared as :func:`same_value`)."""
+    return tuple(sorted((k, freeze(v)) for k, v in point.items()))
 
 
 class Grid:
-    """Every configuration of a finite space, lazily (see the module docstring for the rules).
+    """Every configuration of a finite space, lazily, like scikit-learn's ``ParameterGrid``.
+
+    ``size`` / ``len()``, ``grid[i]`` and iteration work without listing the points: the last
+    parameter changes fastest, and conditional parameters split the grid into branches (one per
+    value of their parent, at most :data:`MAX_BRANCHES`). A space with seed-000 grid conditions is
+    the exception: its points are listed once, eagerly, with the conditions applied in order and
+    repeats removed; the grid before the conditions and every step after may hold at most
+    ``max_points`` points, past which :class:`SpaceError` is raised at once.
 
     >>> from hpsweep.space import SearchSpace
     >>> space = SearchSpace()
@@ -118,6 +126,7 @@ class Grid:
         self._products = [_Product(b) for b in _branches(tuple(params), [MAX_BRANCHES])]
         self._starts = list(itertools.accumulate((p.size for p in self._products), initial=0))
         self._points: list[dict[str, Any]] | None = None
+        self._positions: dict[tuple[Any, ...], int] | None = None
         if conditions:
             self._points = self._expand(list(conditions), max_points)
 
@@ -134,8 +143,9 @@ class Grid:
         return size
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        if isinstance(index, bool) or not isinstance(index, int):
-            raise TypeError(f"grid indices must be integers, not {type(index).__name__}")
+        if isinstance(index, bool):
+            raise TypeError("grid indices must be integers, not bool")
+        index = operator.index(index)  # int or numpy integer; TypeError for anything else
         size = self.size
         if index < 0:
             index += size
@@ -158,8 +168,14 @@ class Grid:
                 yield dict(point)
             return
         for product in self._products:
-            for i in range(product.size):
-                yield product.point(i)
+            names = [p.name for p in product.params]
+            if product.size <= MAX_EXPANDED * 10:
+                values = [p.values() for p in product.params]
+                for combo in itertools.product(*values):
+                    yield dict(zip(names, combo))
+            else:
+                for i in range(product.size):
+                    yield product.point(i)
 
     def index(self, config: Mapping[str, Any]) -> int | None:
         """Position of ``config`` in an expanded (conditioned) grid, None when absent.
@@ -169,11 +185,9 @@ class Grid:
         """
         if self._points is None:
             raise SpaceError("Grid.index is only available for grids with conditions.")
-        key = _key(dict(config))
-        for i, point in enumerate(self._points):
-            if point.keys() == config.keys() and _key(point) == key:
-                return i
-        return None
+        if self._positions is None:
+            self._positions = {_key(p): i for i, p in enumerate(self._points)}
+        return self._positions.get(_key(config))
 
     def _expand(self, conditions: list[GridCondition], max_points: int) -> list[dict[str, Any]]:
         base = self._starts[-1]
@@ -183,20 +197,26 @@ class Grid:
                 f"{max_points} that can be expanded; conditions need every point listed, so "
                 "shrink the grid, drop the conditions, or use a random strategy."
             )
-        points = [self[i] for i in range(base)]
+        points = list(iter(self))
         for when, then in conditions:
-            points = _apply(points, when, then, max_points)
-        seen: set[str] = set()
-        unique: list[dict[str, Any]] = []
-        for point in points:
-            key = _key(point)
-            if key not in seen:
-                seen.add(key)
-                unique.append(point)
-        return unique
+            # removing repeats after each step gives the same list as removing them at the end
+            # (a condition maps each point on its own) and keeps the steps small
+            points = _unique(_apply(points, frozen_sets(when), then, max_points))
+        return points
 
 
-def _apply(points: list[dict[str, Any]], when: Mapping[str, list[Any]],
+def _unique(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: set[tuple[Any, ...]] = set()
+    unique: list[dict[str, Any]] = []
+    for point in points:
+        key = _key(point)
+        if key not in seen:
+            seen.add(key)
+            unique.append(point)
+    return unique
+
+
+def _apply(points: list[dict[str, Any]], when: Mapping[str, set[Any]],
            then: Mapping[str, list[Any]], max_points: int) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for point in points:

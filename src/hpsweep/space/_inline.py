@@ -67,10 +67,15 @@ def parse_sweep_value(name: str, text: str, rng: np.random.Generator) -> Param:
     """The parameter ``name`` written as ``text`` (a list or a call; see the module docstring)."""
     what = f"parameter {name!r}"
     value = parse_literal(text, what=what)
-    if isinstance(value, list):
-        return _categorical(name, value, text)
-    if isinstance(value, Call):
-        return _from_call(name, value, text, rng)
+    try:
+        if isinstance(value, list):
+            return _categorical(name, value, text)
+        if isinstance(value, Call):
+            return _from_call(name, value, text, rng)
+    except SpaceError as exc:
+        if repr(text) in str(exc):
+            raise
+        raise SpaceError(f"{exc} (written as {text!r})") from None
     raise SpaceError(f"{what}: {text!r} is neither a list nor a distribution; write [a, b] or "
                      "e.g. uniform(0, 1).")
 

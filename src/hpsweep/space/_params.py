@@ -18,6 +18,7 @@ __all__ = [
     "Float",
     "Int",
     "Param",
+    "freeze",
     "param_from_dict",
     "same_value",
 ]
@@ -36,6 +37,30 @@ def same_value(a: Any, b: Any) -> bool:
         return bool(a == b)
     except Exception:  # exotic objects whose == raises: treat as different
         return False
+
+
+_TAGS: dict[type, str] = {bool: "bool", int: "num", float: "num", str: "str"}
+
+
+def freeze(value: Any) -> Any:
+    """A hashable stand-in for a JSON-able value; equal exactly when :func:`same_value` says so
+    (``True`` apart from ``1``; ``1`` and ``1.0`` alike)."""
+    tag = _TAGS.get(type(value))
+    if tag is not None:
+        return (tag, value)
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return ("num", value.item() if isinstance(value, np.generic) else value)
+    if isinstance(value, str):
+        return ("str", value)
+    if value is None:
+        return ("none",)
+    if isinstance(value, (list, tuple)):
+        return ("list", tuple(freeze(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((str(k), freeze(v)) for k, v in value.items())))
+    return ("obj", repr(value))
 
 
 def _clean_float(value: float) -> float:

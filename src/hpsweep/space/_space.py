@@ -79,13 +79,15 @@ class SearchSpace:
     >>> space = SearchSpace().add_categorical("optimizer", ["sgd", "adam"])
     >>> sgd = SearchSpace().add_float("momentum", 0.0, 0.99)
     >>> space = space.add_conditional("sgd_part", "optimizer == 'sgd'", sgd)
-    >>> sorted(space.sample(0))  # doctest: +SKIP
+    >>> sorted({tuple(space.sample(seed)) for seed in range(20)})
+    [('optimizer',), ('optimizer', 'momentum')]
     """
 
     def __init__(self) -> None:
         self._params: dict[str, Param] = {}
         self._conditions: list[GridCondition] = []
         self._groups: dict[str, list[str]] = {}
+        self._grid: Grid | None = None  # cached default grid; cleared by every change
 
     # -- building -------------------------------------------------------------------------
     def add(self, param: Param) -> SearchSpace:
@@ -103,6 +105,7 @@ class SearchSpace:
             make_condition(cond.parent, cond.values, self._params,
                            what=f"condition of parameter {param.name!r}")
         self._params[param.name] = param
+        self._grid = None
         return self
 
     def add_float(self, name: str, low: float, high: float, *, log: bool = False,
@@ -154,6 +157,7 @@ class SearchSpace:
                            then: Mapping[str, Sequence[Any]]) -> SearchSpace:
         """Seed-000 condition: grid points matching ``when`` search ``then``'s values instead."""
         self._conditions.extend(check_grid_conditions([(when, then)], list(self._params)))
+        self._grid = None
         return self
 
     @_either
@@ -212,7 +216,11 @@ class SearchSpace:
 
     def grid(self, *, max_points: int = MAX_EXPANDED) -> Grid:
         """The lazy grid of a finite space (see :class:`Grid` for the rules and the bound)."""
-        return Grid(list(self._params.values()), self._conditions, max_points=max_points)
+        if max_points != MAX_EXPANDED:
+            return Grid(list(self._params.values()), self._conditions, max_points=max_points)
+        if self._grid is None:
+            self._grid = Grid(list(self._params.values()), self._conditions)
+        return self._grid
 
     def active_params(self, config: Mapping[str, Any]) -> list[Param]:
         """The parameters active for ``config`` (condition holds and parent active), in order."""
@@ -275,6 +283,7 @@ class SearchSpace:
         space._conditions = check_grid_conditions(
             [tuple(pair) for pair in data.get("conditions", [])], space.names)
         space._groups = {str(k): list(v) for k, v in dict(data.get("groups", {})).items()}
+        space._grid = None
         return space
 
 

@@ -109,15 +109,25 @@ class Store:
         target = Path(path) if path is not None else None
         if target is not None and target.exists():
             raise StudyError(f"a study store already exists at {target}; resume it or choose another --out.")
-        conn = cls._connect(target, readonly=False)
-        with conn:
-            conn.executescript(_SCHEMA)
-            conn.executemany(
-                "INSERT INTO meta (key, value) VALUES (?, ?)",
-                [("schema_version", _dumps(SCHEMA_VERSION)), ("name", _dumps(name)),
-                 ("spec", _dumps(spec)), ("created", _dumps(time.time()))],
-            )
-        return cls(conn, target, readonly=False)
+        # Built under a temporary name and renamed: a reader never sees a store without its schema.
+        building = target.with_name(target.name + ".new") if target is not None else None
+        if building is not None:
+            building.unlink(missing_ok=True)
+        conn = cls._connect(building, readonly=False)
+        conn.executescript(_SCHEMA)
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO meta (key, value) VALUES (?, ?)",
+            [("schema_version", _dumps(SCHEMA_VERSION)), ("name", _dumps(name)),
+             ("spec", _dumps(spec)), ("created", _dumps(time.time()))],
+        )
+        conn.execute("COMMIT")
+        if building is None or target is None:
+            return cls(conn, None, readonly=False)
+        conn.execute("PRAGMA journal_mode=DELETE")  # fold the WAL back before the rename
+        conn.close()
+        building.rename(target)
+        return cls(cls._connect(target, readonly=False), target, readonly=False)
 
     @classmethod
     def open(cls, path: str | Path, *, readonly: bool = False) -> Store:

@@ -112,8 +112,10 @@ def make_scheduler_for(options: SweepOptions, sweep: Sweep) -> Scheduler:
     from hpsweep.search import make_searcher
 
     multi = len(options.metrics) > 1
+    # `none` runs the command once as written: a grid over the empty space has one point.
+    strategy = "grid" if options.strategy == "none" else options.strategy
     searcher = make_searcher(
-        options.strategy, sweep.space, metric=options.metric, mode=options.mode,  # type: ignore[arg-type]
+        strategy, sweep.space, metric=options.metric, mode=options.mode,  # type: ignore[arg-type]
         seed=options.seed, metrics=options.metrics if multi else None,
         modes=options.modes if multi else None, points_to_evaluate=options.enqueue or None,
     )

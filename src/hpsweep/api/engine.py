@@ -1,0 +1,308 @@
+"""The Python API's search: ``SearchEngine(config).search(objective, space) -> SearchResult``.
+
+The objective is a function, ``f(params) -> float | dict`` or ``f(params, trial) -> float | dict``
+(``trial.report(value_or_metrics, step)``, ``trial.should_prune()``, ``trial.resource``,
+``trial.trial_dir``). It runs in child processes (``n_jobs`` at a time, each killed after
+``timeout_per_trial`` seconds) through the same Tuner and study folder as the command line, so
+``hpsweep report <study_dir>/<study_name>`` works on an API study and a killed search resumes.
+
+Example:
+    >>> from hpsweep.api import SearchConfig, SearchEngine
+    >>> from hpsweep.space import SearchSpace
+    >>> space = SearchSpace().add_float("x", -5.0, 5.0)
+    >>> engine = SearchEngine(SearchConfig(strategy="random", n_trials=5, metric="loss",
+    ...                                    direction="minimize", study_dir=tmp))  # doctest: +SKIP
+    >>> result = engine.search(lambda p: (p["x"] - 1) ** 2, space)  # doctest: +SKIP
+    >>> engine.best_params()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from hpsweep.errors import StudyError, UsageError
+from hpsweep.executors.function import FunctionExecutor, accepts_trial
+from hpsweep.trial import TrialRecord, TrialState
+
+if TYPE_CHECKING:
+    from hpsweep.space import SearchSpace
+
+__all__ = ["SearchConfig", "SearchEngine", "SearchResult"]
+
+Objective = Callable[..., Any]
+
+_STRATEGIES = ("grid", "random", "bayesian", "hyperband")
+_SAMPLERS = ("tpe", "cmaes", "random", "gp", "qmc", "auto")
+_PRUNERS = ("asha", "hyperband", "median")
+_NEEDS_MAX = ("asha", "hyperband")
+
+
+@dataclass
+class SearchConfig:
+    """How to search (seed 004's configuration surface).
+
+    ``strategy``: ``grid`` | ``random`` | ``bayesian`` (model-based, ``sampler`` picks the model:
+    ``tpe`` | ``cmaes`` | ``random`` | ``gp``, plus ``qmc`` and ``auto``) | ``hyperband``
+    (random configurations under synchronous Hyperband). ``enable_pruning`` with ``pruner``
+    ``asha`` | ``hyperband`` | ``median`` stops poor trials early from what they report through
+    ``trial.report``; ``asha`` and ``hyperband`` need ``max_resource`` (the step the objective
+    reports up to, e.g. its number of epochs). Pruning applies only to objectives that take the
+    ``trial`` argument. A paused Hyperband trial is run again up to the larger ``trial.resource``
+    (keep a checkpoint in ``trial.trial_dir`` to continue instead of starting over).
+    """
+
+    strategy: str = "bayesian"
+    n_trials: int = 100
+    metric: str = "val_accuracy"
+    direction: str = "maximize"
+    sampler: str = "tpe"
+    enable_pruning: bool = True
+    pruner: str = "asha"
+    min_resource: int = 1
+    reduction_factor: int = 3
+    study_dir: str = "studies/"
+    study_name: str = "brain_ai_search"
+    n_jobs: int = 1
+    timeout_per_trial: float | None = 3600
+    seed: int | None = None
+    max_resource: int | None = None
+
+    def validate(self) -> None:
+        """Raise :class:`UsageError` naming the field, its value and the fix."""
+        _choice("strategy", self.strategy, _STRATEGIES)
+        _choice("direction", self.direction, ("maximize", "minimize"))
+        _choice("sampler", self.sampler, _SAMPLERS)
+        _choice("pruner", self.pruner, _PRUNERS)
+        for name, low in (("n_trials", 1), ("n_jobs", 1), ("min_resource", 1),
+                          ("reduction_factor", 2)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise UsageError(f"SearchConfig.{name} must be an integer >= {low}, got {value!r}.")
+        if self.max_resource is not None and (
+            isinstance(self.max_resource, bool) or not isinstance(self.max_resource, int)
+            or self.max_resource < self.min_resource
+        ):
+            raise UsageError(
+                f"SearchConfig.max_resource must be an integer >= min_resource "
+                f"({self.min_resource}), got {self.max_resource!r}."
+            )
+        if self.timeout_per_trial is not None and not (
+            isinstance(self.timeout_per_trial, (int, float)) and self.timeout_per_trial > 0
+        ):
+            raise UsageError(
+                "SearchConfig.timeout_per_trial must be a number of seconds > 0 (or None for "
+                f"no limit), got {self.timeout_per_trial!r}."
+            )
+        if not isinstance(self.metric, str) or not self.metric:
+            raise UsageError(f"SearchConfig.metric must be a non-empty name, got {self.metric!r}.")
+        if not isinstance(self.study_name, str) or not self.study_name or "/" in self.study_name:
+            raise UsageError(
+                f"SearchConfig.study_name must be a folder name without '/', got "
+                f"{self.study_name!r}."
+            )
+
+    @property
+    def mode(self) -> Literal["min", "max"]:
+        return "min" if self.direction == "minimize" else "max"
+
+    @property
+    def study_path(self) -> Path:
+        return Path(self.study_dir) / self.study_name
+
+    def searcher_name(self) -> str:
+        """The hpsweep strategy (``make_searcher`` name) this configuration means."""
+        if self.strategy == "bayesian":
+            return self.sampler
+        if self.strategy == "hyperband":
+            return "random"
+        return self.strategy
+
+    def scheduler_name(self, *, reports: bool) -> str:
+        """The scheduler: Hyperband for that strategy, the pruner when pruning applies."""
+        if self.strategy == "hyperband":
+            return "hyperband"
+        if self.enable_pruning and reports:
+            return self.pruner
+        return "fifo"
+
+
+def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise UsageError(
+            f"SearchConfig.{name} = {value!r} is not one of {', '.join(allowed)}; pick one of them."
+        )
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What a search left in its study: every trial, and the best one."""
+
+    study_path: str
+    metric: str
+    direction: str
+    trials: list[TrialRecord] = field(default_factory=list)
+    best_trial: TrialRecord | None = None
+    stopped_reason: str = ""
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        if self.best_trial is None:
+            raise StudyError(
+                f"no trial of {self.study_path} completed with a finite {self.metric!r}; look at "
+                "the failed trials' errors (hpsweep report) and fix the objective."
+            )
+        return dict(self.best_trial.config)
+
+    @property
+    def best_value(self) -> float:
+        if self.best_trial is None:
+            self.best_params  # noqa: B018 - raises the explanatory StudyError
+        assert self.best_trial is not None
+        value = self.best_trial.value(self.metric)
+        assert value is not None
+        return value
+
+    @property
+    def n_completed(self) -> int:
+        return sum(1 for t in self.trials if t.state is TrialState.COMPLETED)
+
+    @property
+    def n_failed(self) -> int:
+        return sum(1 for t in self.trials if t.state is TrialState.FAILED)
+
+    def values(self) -> list[float]:
+        """The objective of every trial in id order; NaN for a trial without a finite value
+        (failed, NaN objective, stopped before reporting)."""
+        out = []
+        for t in self.trials:
+            v = t.value(self.metric)
+            out.append(v if v is not None else math.nan)
+        return out
+
+
+def best_trial(trials: list[TrialRecord], metric: str, direction: str) -> TrialRecord | None:
+    """The completed trial with the best finite ``metric`` (NaN counts as the worst)."""
+    sign = 1.0 if direction == "minimize" else -1.0
+    best: TrialRecord | None = None
+    best_key = math.inf
+    for trial in trials:
+        if trial.state is not TrialState.COMPLETED:
+            continue
+        value = trial.value(metric)
+        if value is None or math.isnan(value):
+            continue
+        if sign * value < best_key:
+            best, best_key = trial, sign * value
+    return best
+
+
+class SearchEngine:
+    """One search at a time over a :class:`SearchConfig`; remembers its last result."""
+
+    def __init__(self, config: SearchConfig | None = None) -> None:
+        self.config = config or SearchConfig()
+        self.config.validate()
+        self._objective: Objective | None = None
+        self._result: SearchResult | None = None
+
+    @property
+    def result(self) -> SearchResult | None:
+        return self._result
+
+    def search(self, objective_fn: Objective, space: SearchSpace) -> SearchResult:
+        """Run ``config.n_trials`` trials of ``objective_fn`` over ``space`` in a new study."""
+        from hpsweep.space import SearchSpace, Sweep
+        from hpsweep.store import StudyDir
+        from hpsweep.tuner.session import SweepOptions, create_study
+
+        if not callable(objective_fn):
+            raise UsageError(f"objective_fn must be callable, got {objective_fn!r}.")
+        if not isinstance(space, SearchSpace):
+            raise UsageError(
+                f"space must be an hpsweep.space.SearchSpace, got {type(space).__name__}."
+            )
+        cfg = self.config
+        cfg.validate()
+        reports = accepts_trial(objective_fn)
+        scheduler = cfg.scheduler_name(reports=reports)
+        if scheduler in _NEEDS_MAX and cfg.max_resource is None:
+            raise UsageError(
+                f"the {scheduler!r} {'strategy' if cfg.strategy == 'hyperband' else 'pruner'} "
+                "needs SearchConfig.max_resource (the last step your objective reports, e.g. "
+                "its number of epochs); set max_resource=N, use pruner='median', or "
+                "enable_pruning=False."
+            )
+        study = StudyDir(cfg.study_path)
+        if study.exists():
+            raise StudyError(
+                f"{study.root} already holds a study; call "
+                f"SearchEngine.resume({str(study.root)!r}) to continue it, or choose another "
+                "study_name."
+            )
+        options = SweepOptions(
+            command=[], strategy=cfg.searcher_name(), scheduler=scheduler,
+            num_trials=cfg.n_trials, metrics=[cfg.metric], modes=[cfg.mode], seed=cfg.seed,
+            min_resource=cfg.min_resource, max_resource=cfg.max_resource,
+            reduction_factor=cfg.reduction_factor, executor="function", parallel=cfg.n_jobs,
+            timeout_per_trial=cfg.timeout_per_trial, name=cfg.study_name,
+        )
+        create_study(study, options, Sweep(space=space, kind="api"))
+        self._objective = objective_fn
+        return self._run(study, objective_fn)
+
+    def resume(self, study_path: str | Path, *, objective_fn: Objective | None = None
+               ) -> SearchResult:
+        """Continue the study in ``study_path`` up to its ``n_trials`` (trials that were running
+        when it stopped run again), with ``objective_fn`` or the one of the last search."""
+        from hpsweep.store import StudyDir
+
+        objective = objective_fn or self._objective
+        if objective is None:
+            raise UsageError(
+                "resume() needs the objective: pass objective_fn=... (the function given to "
+                "search() is not stored in the study)."
+            )
+        study = StudyDir(study_path)
+        study.require()
+        self._objective = objective
+        return self._run(study, objective)
+
+    def best_params(self) -> dict[str, Any]:
+        return self._require_result().best_params
+
+    def best_value(self) -> float:
+        return self._require_result().best_value
+
+    def _require_result(self) -> SearchResult:
+        if self._result is None:
+            raise UsageError("no search has run yet; call search(objective_fn, space) first.")
+        return self._result
+
+    def _run(self, study: Any, objective: Objective) -> SearchResult:
+        from hpsweep.tuner.session import load_study
+
+        data = study.read_sweep().get("options", {})
+        metric = (data.get("metrics") or [self.config.metric])[0]
+        mode = (data.get("modes") or [self.config.mode])[0]
+        executor = FunctionExecutor(objective, n_workers=int(data.get("parallel") or 1),
+                                    metric=metric)
+        study.acquire()
+        try:
+            tuner, store, _, _ = load_study(study, executor=executor)
+            try:
+                outcome = tuner.run()
+            finally:
+                store.close()
+        finally:
+            study.release()
+        direction = "minimize" if mode == "min" else "maximize"
+        self._result = SearchResult(
+            study_path=str(study.root), metric=metric, direction=direction,
+            trials=outcome.trials, best_trial=best_trial(outcome.trials, metric, direction),
+            stopped_reason=outcome.stopped_reason,
+        )
+        return self._result

@@ -1,0 +1,72 @@
+"""``hpsweep dashboard DIR --export report.html``: one self-contained file that opens offline.
+
+The page, its script and style, the Plotly bundle and every API answer the page asks for are
+written into the one file; the page reads its answers from the embedded data instead of the server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from hpsweep.dashboard._app import Dashboard, plotly_js_path, static_text
+from hpsweep.errors import UsageError
+
+__all__ = ["export_html"]
+
+_CLOSERS = re.compile(r"</script|<!--", re.IGNORECASE)
+
+
+def _embedded_answers(app: Dashboard) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+
+    def fetch(path: str) -> Any:
+        response = app.get(path, {})
+        if response.status != 200:
+            raise UsageError(f"cannot export {path}: {response.body.decode(errors='replace')}")
+        answers[path] = json.loads(response.body)
+        return answers[path]
+
+    studies = fetch("/api/studies")["studies"]
+    for study in studies:
+        base = f"/api/studies/{study['id']}"
+        bundle = fetch(base)
+        fetch(f"{base}/importance")
+        for trial in bundle["trials"]:
+            fetch(f"{base}/trials/{trial['trial_id']}")
+    return answers
+
+
+def _script_safe(text: str) -> str:
+    """Text that cannot end the ``<script>`` element it is placed in."""
+    found = _CLOSERS.search(text)
+    if found is not None:
+        raise UsageError(f"cannot inline a script that contains {found.group(0)!r}")
+    return text
+
+
+def export_html(app: Dashboard, target: str | Path) -> Path:
+    """Write the self-contained dashboard of ``app``'s studies to ``target``; returns its path."""
+    out = Path(target)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"--export {target}: the file name must end in .html")
+    if not out.parent.is_dir():
+        raise UsageError(f"--export {target}: folder {out.parent} does not exist.")
+    data = json.dumps({"answers": _embedded_answers(app)}, allow_nan=False, separators=(",", ":"))
+    data = data.replace("<", "\\u003c")
+    page = static_text("index.html")
+    inline = (
+        f"<style>{static_text('style.css')}</style>\n"
+        f"<script>{_script_safe(plotly_js_path().read_text('utf-8'))}</script>\n"
+        f"<script>window.HPSWEEP_EMBED = {data};</script>\n"
+        f"<script>{_script_safe(static_text('app.js'))}</script>\n"
+    )
+    start, end = page.index("<!-- assets -->"), page.index("<!-- /assets -->")
+    page = page[:start] + inline + page[end + len("<!-- /assets -->"):]
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(page, encoding="utf-8")
+    os.replace(tmp, out)
+    return out

@@ -1,0 +1,547 @@
+/* hpsweep dashboard: a read-only view of one or several studies.
+ * Live mode reads the JSON API and polls /api/studies/<id>/events for changes; an exported file
+ * carries every answer in window.HPSWEEP_EMBED and never touches the network. */
+"use strict";
+
+(function () {
+  const EMBED = window.HPSWEEP_EMBED || null;
+  const STATE_COLORS = {
+    running: "#1c7ed6", completed: "#2f9e44", paused: "#f59f00", stopped: "#868e96",
+    failed: "#e03131", interrupted: "#9c36b5",
+  };
+  const PLOT_CONFIG = { displaylogo: false, responsive: true };
+  const POLL_MS = 1000;
+
+  const view = { token: 0, timer: null, study: null, importanceKey: null, sort: { key: "trial_id", dir: 1 },
+    filter: "", stateFilter: "" };
+
+  // -- helpers ----------------------------------------------------------------------------------
+  async function api(path) {
+    if (EMBED) {
+      const answer = EMBED.answers[path];
+      if (answer === undefined) throw new Error("not included in this export: " + path);
+      return answer;
+    }
+    const response = await fetch(path, { credentials: "same-origin", cache: "no-store" });
+    if (!response.ok) {
+      let message = "HTTP " + response.status;
+      try { message = (await response.json()).error || message; } catch (e) { /* not JSON */ }
+      throw new Error(message);
+    }
+    return response.json();
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") node.className = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  function fmt(value) {
+    if (value === null || value === undefined) return "—";
+    if (typeof value === "number") {
+      if (Number.isInteger(value)) return String(value);
+      return String(Number(value.toPrecision(6)));
+    }
+    if (typeof value === "object") return JSON.stringify(value);
+    return String(value);
+  }
+
+  function fmtConfig(config) {
+    return Object.entries(config || {}).map(([k, v]) => k + "=" + fmt(v)).join("  ");
+  }
+
+  function fmtTime(seconds) {
+    if (seconds === null || seconds === undefined) return "—";
+    return new Date(seconds * 1000).toLocaleString();
+  }
+
+  function fmtDuration(seconds) {
+    if (seconds === null || seconds === undefined) return "—";
+    if (seconds < 60) return seconds.toFixed(1) + " s";
+    if (seconds < 3600) return (seconds / 60).toFixed(1) + " min";
+    return (seconds / 3600).toFixed(2) + " h";
+  }
+
+  function badge(stateName) { return el("span", { class: "badge " + stateName }, stateName); }
+
+  function shellQuote(arg) {
+    return /^[\w@%+=:,./-]+$/.test(arg) ? arg : "'" + arg.replace(/'/g, "'\\''") + "'";
+  }
+
+  function setMain(...children) {
+    const main = document.getElementById("main");
+    main.replaceChildren(...children);
+  }
+
+  function setCrumbs(parts) {
+    const nav = document.getElementById("crumbs");
+    const items = [];
+    parts.forEach((part, i) => {
+      if (i > 0) items.push(el("span", {}, "›"));
+      items.push(part.href ? el("a", { href: part.href }, part.text) : el("span", {}, part.text));
+    });
+    nav.replaceChildren(...items);
+  }
+
+  function setLive(live, text) {
+    const node = document.getElementById("live");
+    node.className = "live-indicator" + (live ? " on" : "");
+    node.textContent = text;
+  }
+
+  function plot(id, traces, layout) {
+    const node = document.getElementById(id);
+    if (!node) return;
+    const base = { margin: { l: 60, r: 20, t: 10, b: 45 }, paper_bgcolor: "#fff", plot_bgcolor: "#fff",
+      font: { size: 12 }, hovermode: "closest" };
+    window.Plotly.react(node, traces, Object.assign(base, layout || {}), PLOT_CONFIG);
+  }
+
+  function emptyChart(id, message) {
+    const node = document.getElementById(id);
+    if (!node) return;
+    if (window.Plotly && node.data) window.Plotly.purge(node);
+    node.replaceChildren(el("p", { class: "note" }, message));
+  }
+
+  // -- routing ----------------------------------------------------------------------------------
+  function stopPolling() {
+    if (view.timer !== null) clearTimeout(view.timer);
+    view.timer = null;
+  }
+
+  async function route() {
+    stopPolling();
+    view.token += 1;
+    const hash = location.hash.replace(/^#/, "") || "/";
+    const parts = hash.split("/").filter(Boolean);
+    try {
+      if (parts[0] === "study" && parts.length === 2) await showStudy(parts[1]);
+      else if (parts[0] === "study" && parts[2] === "trial") await showTrial(parts[1], parts[3]);
+      else if (parts[0] === "study" && parts[2] === "seeds") await showSeeds(parts[1]);
+      else await showStudies(parts[0] !== "studies");
+    } catch (err) {
+      setMain(el("p", { class: "error" }, "Could not load this page: " + err.message));
+    }
+  }
+
+  // -- study list -------------------------------------------------------------------------------
+  async function showStudies(allowJump) {
+    const { studies } = await api("/api/studies");
+    if (allowJump && studies.length === 1) {
+      location.replace("#/study/" + studies[0].id);
+      return;
+    }
+    setCrumbs([{ text: "Studies" }]);
+    setLive(studies.some((s) => s.live), studies.some((s) => s.live) ? "a sweep is running" : "");
+    const rows = studies.map((s) => el("tr", {},
+      el("td", {}, el("a", { href: "#/study/" + s.id }, s.name)),
+      el("td", {}, s.live ? el("span", { class: "badge live" }, "running") : el("span", { class: "badge idle" }, "not running")),
+      el("td", { class: "num" }, s.n_trials),
+      el("td", {}, Object.entries(s.counts).map(([k, n]) => n + " " + k).join(", ")),
+      el("td", {}, s.best ? s.metric + " = " + fmt(s.best.value) + " (trial " + s.best.trial_id + ")" : "—"),
+      el("td", { class: "muted small" }, s.path)));
+    setMain(el("h1", {}, "Studies"),
+      el("div", { class: "table-wrap" }, el("table", { id: "studies" },
+        el("thead", {}, el("tr", {}, ["study", "state", "trials", "by state", "best", "folder"].map((h) => el("th", {}, h)))),
+        el("tbody", {}, rows))));
+  }
+
+  // -- study view -------------------------------------------------------------------------------
+  async function showStudy(studyId) {
+    const token = view.token;
+    const bundle = await api("/api/studies/" + studyId);
+    if (token !== view.token) return;
+    view.study = { id: studyId, bundle, stamp: null, lastEvent: bundle.summary.last_event };
+    view.importanceKey = null;
+    const s = bundle.summary;
+    setCrumbs([{ text: "Studies", href: "#/studies" }, { text: s.name }]);
+    setMain(
+      el("h1", {}, s.name, " ", el("span", { id: "study-state" })),
+      el("div", { class: "muted small" }, s.path, " · strategy ", fmt(s.strategy), " · scheduler ", fmt(s.scheduler),
+        " · objective ", s.metrics.map((m, i) => m + " (" + s.modes[i] + ")").join(", ")),
+      el("div", { class: "cards", id: "cards" }),
+      el("div", { class: "grid2" },
+        chartCard("Optimization history", "chart-history"),
+        chartCard("Parameter importance", "chart-importance")),
+      el("div", { class: "grid2" },
+        chartCard("Parallel coordinates", "chart-parallel"),
+        chartCard("Learning curves (× stopped, ■ paused, ▶ resumed)", "chart-curves")),
+      el("div", { class: "card" }, el("h2", {}, "Timeline of trials per slot / GPU"),
+        el("div", { id: "utilization", class: "muted small" }),
+        el("div", { id: "chart-timeline", class: "chart" })),
+      el("div", { class: "card", style: "margin-top:12px" }, el("h2", {}, "Trials"),
+        el("div", { class: "toolbar" },
+          el("input", { id: "filter", type: "search", placeholder: "filter: text or key=value", value: view.filter,
+            oninput: (e) => { view.filter = e.target.value; renderTable(); } }),
+          el("select", { id: "state-filter", onchange: (e) => { view.stateFilter = e.target.value; renderTable(); } },
+            el("option", { value: "" }, "all states"),
+            Object.keys(STATE_COLORS).map((k) => el("option", { value: k, selected: view.stateFilter === k }, k))),
+          el("span", { id: "row-count", class: "muted small" })),
+        el("div", { class: "table-wrap" }, el("table", { id: "trials" }, el("thead"), el("tbody")))));
+    renderStudy();
+    pollStudy(token);
+  }
+
+  function chartCard(title, id) {
+    return el("div", { class: "card" }, el("h2", {}, title), el("div", { id, class: "chart" }));
+  }
+
+  function renderStudy() {
+    const b = view.study.bundle;
+    const s = b.summary;
+    const stateNode = document.getElementById("study-state");
+    stateNode.replaceChildren(s.live ? el("span", { class: "badge live" }, "running") : el("span", { class: "badge idle" }, "not running"));
+    setLive(s.live && !EMBED, EMBED ? "exported " + fmtTime(b.now) : (s.live ? "live" : "study not running") + " · updated " + new Date().toLocaleTimeString());
+    renderCards(b);
+    renderTable();
+    renderHistory(b);
+    renderParallel(b);
+    renderCurves(b);
+    renderTimeline(b);
+    refreshImportance();
+  }
+
+  function renderCards(b) {
+    const s = b.summary;
+    const chips = Object.keys(STATE_COLORS).filter((k) => s.counts[k]).map((k) =>
+      el("span", { class: "chip", "data-state": k }, el("span", { class: "badge " + k }, s.counts[k]), k));
+    const best = s.best
+      ? [el("div", { class: "big", id: "best-value" }, fmt(s.best.value)),
+        el("div", {}, el("a", { href: "#/study/" + s.id + "/trial/" + s.best.trial_id }, "trial " + s.best.trial_id)),
+        el("div", { class: "muted small" }, fmtConfig(s.best.config))]
+      : [el("div", { class: "big" }, "—"), el("div", { class: "muted small" }, "no completed trial yet")];
+    const seeds = b.seed_groups.length
+      ? el("a", { href: "#/study/" + s.id + "/seeds" }, b.seed_groups.length + " configurations with several seeds")
+      : el("span", { class: "muted" }, "no configuration ran with several seeds");
+    document.getElementById("cards").replaceChildren(
+      el("div", { class: "card" }, el("div", { class: "muted" }, "Trials"),
+        el("div", { class: "big", id: "n-trials" }, s.n_trials), el("div", { class: "chips" }, chips)),
+      el("div", { class: "card" }, el("div", { class: "muted" }, "Best " + s.metric + " (" + s.mode + ")"), best),
+      el("div", { class: "card" }, el("div", { class: "muted" }, "Seed gathering"), el("div", {}, seeds)));
+  }
+
+  // -- trials table -----------------------------------------------------------------------------
+  function tableColumns(b) {
+    const metrics = new Set();
+    b.trials.forEach((t) => Object.keys(t.metrics || {}).forEach((m) => metrics.add(m)));
+    const primary = b.summary.metrics;
+    const others = [...metrics].filter((m) => !primary.includes(m)).sort();
+    const cols = [
+      { key: "trial_id", label: "trial", get: (t) => t.trial_id, num: true },
+      { key: "state", label: "state", get: (t) => t.state, render: (t) => badge(t.state) },
+    ];
+    primary.concat(others).forEach((m) => cols.push({ key: "m:" + m, label: m, get: (t) => (t.metrics || {})[m], num: true }));
+    Object.keys(b.params).forEach((p) => cols.push({ key: "p:" + p, label: p, get: (t) => t.config[p], num: b.params[p] === "number" }));
+    cols.push({ key: "resource", label: "budget", get: (t) => t.resource, num: true });
+    cols.push({ key: "slot", label: "slot/GPU", get: (t) => (t.worker_id === null ? null : (t.gpu ? "GPU " + t.gpu + " · " : "") + t.worker_id) });
+    cols.push({ key: "duration", label: "duration", get: (t) => t.duration, num: true, render: (t) => fmtDuration(t.duration) });
+    cols.push({ key: "error", label: "error", get: (t) => (t.error_kind ? t.error_kind + ": " + (t.error || "") : null) });
+    return cols;
+  }
+
+  function matches(trial, cols, filter) {
+    if (!filter) return true;
+    return filter.trim().split(/\s+/).every((term) => {
+      const eq = term.indexOf("=");
+      if (eq > 0) {
+        const name = term.slice(0, eq).toLowerCase();
+        const col = cols.find((c) => c.label.toLowerCase() === name);
+        return col ? fmt(col.get(trial)).toLowerCase() === term.slice(eq + 1).toLowerCase() : false;
+      }
+      return cols.some((c) => fmt(c.get(trial)).toLowerCase().includes(term.toLowerCase()));
+    });
+  }
+
+  function compare(a, b) {
+    if (a === b) return 0;
+    if (a === null || a === undefined) return 1;
+    if (b === null || b === undefined) return -1;
+    if (typeof a === "number" && typeof b === "number") return a - b;
+    return String(a).localeCompare(String(b), undefined, { numeric: true });
+  }
+
+  function renderTable() {
+    const table = document.getElementById("trials");
+    if (!table || !view.study) return;
+    const b = view.study.bundle;
+    const cols = tableColumns(b);
+    const sortCol = cols.find((c) => c.key === view.sort.key) || cols[0];
+    const rows = b.trials.filter((t) => (!view.stateFilter || t.state === view.stateFilter) && matches(t, cols, view.filter));
+    rows.sort((x, y) => {
+      const c = compare(sortCol.get(x), sortCol.get(y));
+      return c === 0 ? x.trial_id - y.trial_id : (sortCol.get(x) === null || sortCol.get(x) === undefined || sortCol.get(y) === null || sortCol.get(y) === undefined ? c : c * view.sort.dir);
+    });
+    const bestId = b.summary.best ? b.summary.best.trial_id : null;
+    table.tHead.replaceChildren(el("tr", {}, cols.map((c) => el("th", {
+      class: "sortable" + (c.key === sortCol.key ? (view.sort.dir > 0 ? " sorted-asc" : " sorted-desc") : ""),
+      "data-key": c.key,
+      onclick: () => {
+        view.sort = { key: c.key, dir: view.sort.key === c.key ? -view.sort.dir : 1 };
+        renderTable();
+      },
+    }, c.label))));
+    table.tBodies[0].replaceChildren(...rows.map((t) => el("tr", { class: t.trial_id === bestId ? "best" : null, "data-trial": t.trial_id },
+      cols.map((c) => {
+        if (c.key === "trial_id") return el("td", { class: "num" }, el("a", { href: "#/study/" + b.summary.id + "/trial/" + t.trial_id }, t.trial_id));
+        return el("td", { class: c.num ? "num" : null }, c.render ? c.render(t) : fmt(c.get(t)));
+      }))));
+    document.getElementById("row-count").textContent = rows.length + " of " + b.trials.length + " trials";
+  }
+
+  // -- charts -----------------------------------------------------------------------------------
+  function renderHistory(b) {
+    const metric = b.summary.metric;
+    const done = b.trials.filter((t) => t.value !== null && t.value !== undefined);
+    if (!done.length) return emptyChart("chart-history", "No trial has reported " + metric + " yet.");
+    const traces = Object.keys(STATE_COLORS).map((stateName) => {
+      const ts = done.filter((t) => t.state === stateName);
+      return { type: "scatter", mode: "markers", name: stateName, x: ts.map((t) => t.trial_id), y: ts.map((t) => t.value),
+        marker: { color: STATE_COLORS[stateName], size: 8, opacity: stateName === "completed" ? 0.9 : 0.5 },
+        text: ts.map((t) => "trial " + t.trial_id + "<br>" + fmtConfig(t.config)), hoverinfo: "text+y" };
+    }).filter((tr) => tr.x.length);
+    const completed = done.filter((t) => t.state === "completed").sort((a, c) => a.trial_id - c.trial_id);
+    let best = null;
+    const bx = [], by = [];
+    completed.forEach((t) => {
+      if (best === null || (b.summary.mode === "min" ? t.value < best : t.value > best)) best = t.value;
+      bx.push(t.trial_id); by.push(best);
+    });
+    traces.push({ type: "scatter", mode: "lines", name: "best so far", x: bx, y: by, line: { shape: "hv", color: "#e8590c", width: 2 } });
+    plot("chart-history", traces, { xaxis: { title: { text: "trial" } }, yaxis: { title: { text: metric } },
+      legend: { orientation: "h", y: 1.12 } });
+  }
+
+  function renderParallel(b) {
+    const metric = b.summary.metric;
+    const done = b.trials.filter((t) => t.state === "completed" && t.value !== null);
+    const names = Object.keys(b.params).filter((p) => new Set(done.map((t) => JSON.stringify(t.config[p]))).size > 1);
+    if (done.length < 2 || !names.length) return emptyChart("chart-parallel", "Needs two completed trials and a parameter that varies.");
+    const dims = names.map((p) => {
+      if (b.params[p] === "number") {
+        const values = done.map((t) => (typeof t.config[p] === "number" ? t.config[p] : null));
+        const present = values.filter((v) => v !== null);
+        const logScale = present.every((v) => v > 0) && Math.max(...present) / Math.min(...present) >= 100;
+        return logScale ? { label: "log10 " + p, values: values.map((v) => (v === null ? null : Math.log10(v))) } : { label: p, values };
+      }
+      const cats = [...new Set(done.map((t) => fmt(t.config[p])))].sort();
+      return { label: p, values: done.map((t) => cats.indexOf(fmt(t.config[p]))), tickvals: cats.map((_, i) => i), ticktext: cats };
+    });
+    dims.push({ label: metric, values: done.map((t) => t.value) });
+    plot("chart-parallel", [{ type: "parcoords", dimensions: dims,
+      line: { color: done.map((t) => t.value), colorscale: "Viridis", reversescale: b.summary.mode === "min", showscale: true } }],
+    { margin: { l: 60, r: 60, t: 40, b: 20 } });
+  }
+
+  function renderCurves(b) {
+    const metric = b.summary.metric;
+    const traces = [];
+    b.trials.forEach((t) => {
+      const points = (t.reports || []).filter((r) => typeof r.metrics[metric] === "number");
+      if (!points.length) return;
+      traces.push({ type: "scatter", mode: points.length > 1 ? "lines" : "markers", name: "trial " + t.trial_id, showlegend: false,
+        x: points.map((r) => (r.step === null ? r.seq : r.step)), y: points.map((r) => r.metrics[metric]),
+        line: { color: STATE_COLORS[t.state] || "#888", width: 1.5 }, opacity: 0.75,
+        hovertemplate: "trial " + t.trial_id + " (" + t.state + ")<br>step %{x}<br>" + metric + " %{y}<extra></extra>" });
+    });
+    if (!traces.length) return emptyChart("chart-curves", "No intermediate reports of " + metric + " yet.");
+    const symbols = { stopped: "x", paused: "square", resumed: "triangle-right" };
+    const colors = { stopped: "#e03131", paused: "#f59f00", resumed: "#1c7ed6" };
+    Object.keys(symbols).forEach((kind) => {
+      const ms = b.marks.filter((m) => m.kind === kind);
+      if (!ms.length) return;
+      traces.push({ type: "scatter", mode: "markers", name: kind, x: ms.map((m) => m.step), y: ms.map((m) => m.value),
+        marker: { symbol: symbols[kind], size: 10, color: colors[kind], line: { width: 1, color: "#fff" } },
+        text: ms.map((m) => "trial " + m.trial_id + " " + kind + " at step " + m.step +
+          (m.decided_at !== null && m.decided_at !== m.step ? " (decided at step " + m.decided_at + ")" : "")),
+        hoverinfo: "text+y" });
+    });
+    plot("chart-curves", traces, { xaxis: { title: { text: "step" } }, yaxis: { title: { text: metric } },
+      legend: { orientation: "h", y: 1.12 } });
+  }
+
+  function renderTimeline(b) {
+    const segments = b.timeline;
+    const util = document.getElementById("utilization");
+    if (!segments.length) {
+      util.textContent = "";
+      return emptyChart("chart-timeline", "No trial has started yet.");
+    }
+    const t0 = Math.min(...segments.map((s) => s.start));
+    const t1 = Math.max(...segments.map((s) => s.end));
+    const span = Math.max(t1 - t0, 1e-9);
+    const lanes = [...new Set(segments.map((s) => s.lane))].sort((a, c) => a.localeCompare(c, undefined, { numeric: true }));
+    const busy = {};
+    segments.forEach((s) => { busy[s.lane] = (busy[s.lane] || 0) + (s.end - s.start); });
+    util.textContent = "Busy: " + lanes.map((l) => l + " " + Math.round((100 * busy[l]) / span) + "%").join(" · ") +
+      " over " + fmtDuration(span);
+    const traces = Object.keys(STATE_COLORS).map((stateName) => {
+      const ss = segments.filter((s) => s.state === stateName);
+      return { type: "bar", orientation: "h", name: stateName, y: ss.map((s) => s.lane), base: ss.map((s) => s.start - t0),
+        x: ss.map((s) => Math.max(s.end - s.start, span / 500)), marker: { color: STATE_COLORS[stateName], line: { color: "#fff", width: 1 } },
+        text: ss.map((s) => "#" + s.trial_id), textposition: "inside", insidetextanchor: "middle",
+        hovertext: ss.map((s) => "trial " + s.trial_id + " (" + s.kind + ", " + s.state + ")<br>" + fmtDuration(s.end - s.start)),
+        hoverinfo: "text" };
+    }).filter((tr) => tr.y.length);
+    plot("chart-timeline", traces, { barmode: "overlay", xaxis: { title: { text: "seconds since the first start" } },
+      yaxis: { categoryorder: "array", categoryarray: lanes.slice().reverse() }, legend: { orientation: "h", y: 1.15 },
+      margin: { l: 120, r: 20, t: 10, b: 45 } });
+  }
+
+  async function refreshImportance() {
+    const study = view.study;
+    const final = study.bundle.trials.filter((t) => !["running", "paused"].includes(t.state)).length;
+    if (view.importanceKey === final) return;
+    view.importanceKey = final;
+    const token = view.token;
+    const result = await api("/api/studies/" + study.id + "/importance");
+    if (token !== view.token) return;
+    const entries = Object.entries(result.params);
+    if (!entries.length) return emptyChart("chart-importance", result.note || "No importance yet.");
+    entries.reverse();
+    plot("chart-importance", [{ type: "bar", orientation: "h", y: entries.map((e) => e[0]), x: entries.map((e) => e[1]),
+      marker: { color: "#3b5bdb" }, text: entries.map((e) => (100 * e[1]).toFixed(0) + "%"), textposition: "auto" }],
+    { xaxis: { title: { text: "importance for " + study.bundle.summary.metric + " (fANOVA, " + result.n + " trials)" }, range: [0, 1] },
+      margin: { l: 110, r: 20, t: 10, b: 45 } });
+  }
+
+  // -- live updates -----------------------------------------------------------------------------
+  function pollStudy(token) {
+    if (EMBED) return;
+    view.timer = setTimeout(async () => {
+      if (token !== view.token) return;
+      try {
+        const study = view.study;
+        const answer = await api("/api/studies/" + study.id + "/events?since=" + study.lastEvent);
+        if (token !== view.token) return;
+        if (answer.stamp !== study.stamp || answer.live !== study.bundle.summary.live) {
+          const bundle = await api("/api/studies/" + study.id);
+          if (token !== view.token) return;
+          study.bundle = bundle;
+          study.stamp = answer.stamp;
+          study.lastEvent = answer.last;
+          renderStudy();
+        }
+      } catch (err) {
+        setLive(false, "connection lost: " + err.message);
+      }
+      pollStudy(token);
+    }, POLL_MS);
+  }
+
+  // -- trial view -------------------------------------------------------------------------------
+  async function showTrial(studyId, trialId) {
+    const token = view.token;
+    const detail = await api("/api/studies/" + studyId + "/trials/" + trialId);
+    if (token !== view.token) return;
+    const t = detail.trial;
+    setCrumbs([{ text: "Studies", href: "#/studies" }, { text: "study", href: "#/study/" + studyId }, { text: "trial " + t.trial_id }]);
+    setLive(detail.live && !EMBED, detail.live ? "live" : "");
+    const configRows = Object.entries(t.config).map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, fmt(v))));
+    const infoRows = [["state", badge(t.state)], ["value (" + detail.metric + ")", fmt(t.value)], ["seed", fmt(t.seed)],
+      ["repetition", fmt(t.repetition)], ["budget", fmt(t.resource)], ["slot / GPU", fmt(t.worker_id) + (t.gpu ? " / GPU " + t.gpu : "")],
+      ["runs", fmt(t.runs)], ["started", fmtTime(t.started)], ["finished", fmtTime(t.finished)], ["duration", fmtDuration(t.duration)],
+      ["exit code", fmt(t.exit_code)], ["error", t.error_kind ? t.error_kind + ": " + (t.error || "") : "—"], ["folder", t.trial_dir || "—"]]
+      .map(([k, v]) => el("tr", {}, el("td", { class: "muted" }, k), el("td", {}, v)));
+    const history = detail.history.map((e) => el("tr", {}, el("td", {}, fmtTime(e.time)), el("td", {}, e.kind),
+      el("td", { class: "small" }, Object.entries(e.data || {}).filter(([, v]) => v !== null && v !== "").map(([k, v]) => k + "=" + fmt(v)).join("  "))));
+    const metricNames = [...new Set(t.reports.flatMap((r) => Object.keys(r.metrics)))];
+    const reportRows = t.reports.slice(-300).map((r) => el("tr", {}, el("td", { class: "num" }, fmt(r.step)),
+      metricNames.map((m) => el("td", { class: "num" }, fmt(r.metrics[m]))), el("td", { class: "small muted" }, fmtTime(r.time))));
+    setMain(
+      el("h1", {}, "Trial " + t.trial_id + " ", badge(t.state)),
+      el("div", { class: "grid2" },
+        el("div", { class: "card" }, el("h2", {}, "Configuration"), el("table", {}, el("tbody", {}, configRows)),
+          el("h2", { style: "margin-top:12px" }, "Command line"),
+          el("code", { class: "cmd", id: "argv" }, detail.argv ? detail.argv.map(shellQuote).join(" ") : "—"),
+          detail.cwd ? el("div", { class: "muted small" }, "in " + detail.cwd) : null),
+        el("div", { class: "card" }, el("h2", {}, "Run"), el("table", {}, el("tbody", {}, infoRows)))),
+      el("div", { class: "grid2" },
+        chartCard("Reports", "chart-trial"),
+        el("div", { class: "card" }, el("h2", {}, "State history"),
+          el("div", { class: "table-wrap" }, el("table", { id: "history" }, el("thead", {}, el("tr", {}, el("th", {}, "time"), el("th", {}, "event"), el("th", {}, "details"))), el("tbody", {}, history))))),
+      el("div", { class: "card" }, el("h2", {}, "Reports (" + t.reports.length + ")"),
+        el("div", { class: "table-wrap" }, el("table", { id: "reports" }, el("thead", {}, el("tr", {}, el("th", {}, "step"), metricNames.map((m) => el("th", {}, m)), el("th", {}, "time"))), el("tbody", {}, reportRows)))),
+      el("div", { class: "grid2", style: "margin-top:12px" },
+        el("div", { class: "card" }, el("h2", {}, "stdout (tail)"), el("pre", { id: "log-stdout" }, EMBED ? "not included in an exported report" : "…")),
+        el("div", { class: "card" }, el("h2", {}, "stderr (tail)"), el("pre", { id: "log-stderr" }, EMBED ? "not included in an exported report" : "…"))));
+    const numeric = metricNames.filter((m) => t.reports.some((r) => typeof r.metrics[m] === "number"));
+    if (numeric.length) {
+      plot("chart-trial", numeric.map((m, i) => ({ type: "scatter", mode: "lines+markers", name: m, yaxis: i === 0 ? "y" : "y2",
+        x: t.reports.map((r) => (r.step === null ? r.seq : r.step)), y: t.reports.map((r) => r.metrics[m]) })),
+      { xaxis: { title: { text: "step" } }, yaxis2: { overlaying: "y", side: "right" }, legend: { orientation: "h", y: 1.12 } });
+    } else emptyChart("chart-trial", "This trial reported no numbers.");
+    if (!EMBED) {
+      await loadLogs(studyId, detail.files, token);
+      if (detail.live && ["running", "paused"].includes(t.state)) {
+        view.timer = setTimeout(() => { if (token === view.token) route(); }, 3000);
+      }
+    }
+  }
+
+  async function loadLogs(studyId, files, token) {
+    for (const name of ["stdout", "stderr"]) {
+      const node = document.getElementById("log-" + name);
+      const path = files.find((f) => f.endsWith("/" + name + ".log"));
+      if (!path) { node.textContent = "(no " + name + ".log)"; continue; }
+      try {
+        const answer = await api("/api/studies/" + studyId + "/file?tail=20000&path=" + encodeURIComponent(path));
+        if (token !== view.token) return;
+        node.textContent = (answer.size > 20000 ? "… (" + answer.size + " bytes, last 20000 shown)\n" : "") + (answer.text || "(empty)");
+        node.scrollTop = node.scrollHeight;
+      } catch (err) {
+        node.textContent = "could not read " + path + ": " + err.message;
+      }
+    }
+  }
+
+  // -- seed gathering ---------------------------------------------------------------------------
+  async function showSeeds(studyId) {
+    const b = await api("/api/studies/" + studyId);
+    const s = b.summary;
+    setCrumbs([{ text: "Studies", href: "#/studies" }, { text: s.name, href: "#/study/" + studyId }, { text: "seeds" }]);
+    const groups = b.seed_groups;
+    if (!groups.length) {
+      setMain(el("h1", {}, "Seed gathering"), el("p", { class: "note" }, "No configuration of this study ran with more than one seed."));
+      return;
+    }
+    const rows = groups.map((g, i) => el("tr", {}, el("td", {}, "#" + (i + 1)), el("td", {}, fmtConfig(g.config)),
+      el("td", { class: "num" }, g.n), el("td", { class: "num" }, fmt(g.mean)), el("td", { class: "num" }, fmt(g.sd)),
+      el("td", { class: "num" }, fmt(g.sem)), el("td", { class: "num" }, fmt(g.min)), el("td", { class: "num" }, fmt(g.max)),
+      el("td", { class: "small" }, g.runs.map((r) => "seed " + fmt(r.seed) + ": " + fmt(r.value)).join(", "))));
+    setMain(el("h1", {}, "Seed gathering: " + s.metric + " per seed"),
+      el("div", { class: "card" }, el("div", { id: "chart-seeds", class: "chart tall" })),
+      el("div", { class: "table-wrap", style: "margin-top:12px" }, el("table", { id: "seeds" },
+        el("thead", {}, el("tr", {}, ["", "configuration", "n", "mean", "SD", "SEM", "min", "max", "per seed"].map((h) => el("th", {}, h)))),
+        el("tbody", {}, rows))));
+    const shown = groups.slice(0, 20);
+    plot("chart-seeds", shown.map((g, i) => {
+      const runs = g.runs.filter((r) => r.value !== null);
+      return { type: "box", name: "#" + (i + 1), x: runs.map(() => "#" + (i + 1)), boxpoints: "all", jitter: 0.4, pointpos: 0,
+        y: runs.map((r) => r.value), text: runs.map((r) => "seed " + r.seed), hoverinfo: "text+y", boxmean: "sd" };
+    }), { showlegend: false, yaxis: { title: { text: s.metric } },
+      xaxis: { title: { text: "configuration (see the table)" } } });
+  }
+
+  function boot() {
+    if (!window.Plotly) {
+      setMain(el("p", { class: "error" }, "The chart library did not load."));
+      return;
+    }
+    window.addEventListener("hashchange", route);
+    route();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
+  else boot();
+})();

@@ -1,0 +1,86 @@
+"""Parameter importance through Optuna's evaluators on the study converted to an Optuna study.
+
+``fanova`` (the default; a random forest from scikit-learn with functional ANOVA) and
+``ped-anova`` (PED-ANOVA; quick, no model) are Optuna's; ``mdi`` is Optuna's mean decrease in
+impurity. Importance needs at least two completed trials that share two or more searched
+parameters; parameters absent from some completed trials (conditional ones) are left out.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import optuna
+from optuna.importance import (
+    BaseImportanceEvaluator,
+    FanovaImportanceEvaluator,
+    MeanDecreaseImpurityImportanceEvaluator,
+    PedAnovaImportanceEvaluator,
+    get_param_importances,
+)
+from optuna.trial import FrozenTrial
+
+from hpsweep.errors import UsageError
+from hpsweep.results._optuna import to_optuna_study
+from hpsweep.results._study import StudyData
+
+__all__ = ["METHODS", "make_evaluator", "param_importance"]
+
+METHODS = ("fanova", "ped-anova", "mdi")
+
+
+def make_evaluator(method: str, *, seed: int = 0) -> BaseImportanceEvaluator:
+    """Optuna's evaluator for ``method`` (one of :data:`METHODS`)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        if method == "fanova":
+            return FanovaImportanceEvaluator(seed=seed)
+        if method == "ped-anova":
+            return PedAnovaImportanceEvaluator()
+        if method == "mdi":
+            return MeanDecreaseImpurityImportanceEvaluator(seed=seed)
+    raise UsageError(f"importance method {method!r}: use one of {', '.join(METHODS)}.")
+
+
+def param_importance(data: StudyData, *, metric: str | None = None, method: str = "fanova",
+                     seed: int = 0, study: optuna.Study | None = None) -> dict[str, float]:
+    """Importance per searched parameter for ``metric`` (default: the objective), highest first.
+
+    The scores are non-negative and sum to 1 (Optuna normalises them). An empty dict when the
+    study has too few completed trials or parameters to compare.
+    """
+    metric = metric or data.metric
+    index = data.metrics.index(metric) if metric in data.metrics else None
+    study = study if study is not None else to_optuna_study(data)
+    completed = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    if index is None:
+        completed = [t for t in completed if _user_metric(t, metric) is not None]
+    if len(completed) < 2 or len({k for t in completed for k in t.params}) < 1:
+        return {}
+
+    def target(trial: FrozenTrial) -> float:
+        if index is not None:
+            return float(trial.values[index])
+        value = _user_metric(trial, metric)
+        return float("nan") if value is None else value
+
+    evaluator = make_evaluator(method, seed=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            scores = get_param_importances(study, evaluator=evaluator, target=target,
+                                           normalize=True)
+        except (RuntimeError, ValueError) as exc:
+            if "search space" in str(exc) or "trials" in str(exc):
+                return {}
+            raise
+    return {name: float(value) for name, value in scores.items()}
+
+
+def _user_metric(trial: FrozenTrial, metric: str) -> float | None:
+    metrics: dict[str, Any] = trial.user_attrs.get("metrics", {})
+    value = metrics.get(metric)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)

@@ -1,0 +1,213 @@
+"""A study as an Optuna study: in memory (importance, plots) or in an Optuna storage (export).
+
+Parameters get the distributions of the frozen space (``sweep.json``); a parameter the space does
+not describe, or a value outside its distribution, gets one inferred from the values seen.
+Categorical choices are kept as values when they are numbers, strings, booleans or None, and as
+their JSON text otherwise. States: completed → COMPLETE, failed and interrupted → FAIL, stopped →
+PRUNED, running and paused → RUNNING. Intermediate values come from the objective's reports.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import optuna
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+from optuna.study import StudyDirection
+from optuna.trial import FrozenTrial, create_trial
+from optuna.trial import TrialState as OptunaState
+
+from hpsweep.errors import UsageError
+from hpsweep.results._study import StudyData, trial_value
+from hpsweep.space import Categorical, Float, Int, Param
+from hpsweep.trial import TrialRecord, TrialState
+
+__all__ = ["STATE_MAP", "export_to_storage", "frozen_trials", "infer_distributions",
+           "to_optuna_study"]
+
+STATE_MAP: dict[TrialState, OptunaState] = {
+    TrialState.COMPLETED: OptunaState.COMPLETE,
+    TrialState.FAILED: OptunaState.FAIL,
+    TrialState.INTERRUPTED: OptunaState.FAIL,
+    TrialState.STOPPED: OptunaState.PRUNED,
+    TrialState.RUNNING: OptunaState.RUNNING,
+    TrialState.PAUSED: OptunaState.RUNNING,
+}
+_PRIMITIVE = (str, int, float, bool, type(None))
+
+
+def _choice(value: Any) -> Any:
+    if isinstance(value, _PRIMITIVE):
+        return value
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and math.isfinite(float(value))
+
+
+def _from_param(param: Param) -> BaseDistribution | None:
+    if isinstance(param, Categorical) and len(param.choices) > 1:
+        choices = tuple(dict.fromkeys(_choice(c) for c in param.choices))
+        return CategoricalDistribution(choices) if len(choices) > 1 else None
+    if isinstance(param, Int) and param.low < param.high:
+        return IntDistribution(param.low, param.high, log=param.log, step=param.step)
+    if isinstance(param, Float) and param.low < param.high:
+        step = param.step
+        if step is not None and not _float_step_ok(param.low, param.high, step):
+            step = None
+        return FloatDistribution(param.low, param.high, log=param.log, step=step)
+    return None  # fixed values and single-valued ranges are constants
+
+
+def _float_step_ok(low: float, high: float, step: float) -> bool:
+    ratio = (high - low) / step
+    return abs(ratio - round(ratio)) < 1e-8
+
+
+def _inferred(values: Sequence[Any]) -> BaseDistribution | None:
+    distinct = list(dict.fromkeys(_choice(v) for v in values))
+    if len(distinct) < 2:
+        return None
+    if all(_is_number(v) for v in values):
+        if all(isinstance(v, int) for v in values):
+            return IntDistribution(int(min(values)), int(max(values)))
+        return FloatDistribution(float(min(values)), float(max(values)))
+    return CategoricalDistribution(tuple(distinct))
+
+
+def _contains(dist: BaseDistribution, value: Any) -> bool:
+    if isinstance(dist, CategoricalDistribution):
+        return _choice(value) in dist.choices
+    if not _is_number(value):
+        return False
+    if isinstance(dist, IntDistribution) and float(value) != int(value):
+        return False
+    return bool(dist._contains(dist.to_internal_repr(value)))
+
+
+def infer_distributions(data: StudyData) -> dict[str, BaseDistribution]:
+    """One distribution per searched parameter (constants are left out)."""
+    space = data.space()
+    params: dict[str, Param] = dict(space.params) if space is not None else {}
+    seen: dict[str, list[Any]] = {}
+    for trial in data.trials:
+        for key, value in trial.config.items():
+            seen.setdefault(key, []).append(value)
+    out: dict[str, BaseDistribution] = {}
+    for name, values in seen.items():
+        dist = _from_param(params[name]) if name in params else None
+        if dist is None or not all(_contains(dist, v) for v in values):
+            if name in params and dist is None and len({_choice(v) for v in values}) < 2:
+                continue
+            dist = _inferred(values)
+        if dist is not None:
+            out[name] = dist
+    return out
+
+
+def _external(dist: BaseDistribution, value: Any) -> Any:
+    if isinstance(dist, CategoricalDistribution):
+        return _choice(value)
+    if isinstance(dist, IntDistribution):
+        return int(value)
+    return float(value)
+
+
+def _intermediate(trial: TrialRecord, metric: str) -> dict[int, float]:
+    out: dict[int, float] = {}
+    for index, report in enumerate(trial.reports):
+        value = report.metrics.get(metric)
+        if value is not None and _is_number(value):
+            out[report.step if report.step is not None else index] = float(value)
+    return out
+
+
+def _when(stamp: float | None) -> datetime | None:
+    return None if stamp is None else datetime.fromtimestamp(stamp)
+
+
+def _frozen(trial: TrialRecord, data: StudyData, dists: dict[str, BaseDistribution]
+            ) -> FrozenTrial:
+    state = STATE_MAP[trial.state]
+    values = [trial_value(trial, m) for m in data.metrics]
+    if state is OptunaState.COMPLETE and any(v is None for v in values):
+        state = OptunaState.FAIL  # completed without a finite objective: not comparable
+    params = {k: _external(dists[k], v) for k, v in trial.config.items() if k in dists}
+    constants = {k: v for k, v in trial.config.items() if k not in dists}
+    attrs: dict[str, Any] = {
+        "hpsweep_trial_id": trial.trial_id, "hpsweep_state": trial.state.value,
+        "trial_dir": trial.trial_dir, "metrics": trial.last_metrics,
+    }
+    if constants:
+        attrs["constants"] = constants
+    if trial.seed is not None:
+        attrs["seed"] = trial.seed
+    if trial.error_kind is not None:
+        attrs["error"] = f"{trial.error_kind.value}: {trial.error or ''}".strip()
+    frozen = create_trial(
+        state=state,
+        values=[float(v or 0.0) for v in values] if state is OptunaState.COMPLETE else None,
+        params=params, distributions={k: dists[k] for k in params}, user_attrs=attrs,
+        intermediate_values=_intermediate(trial, data.metric),
+    )
+    start = _when(trial.started or trial.created or None)
+    if start is not None:
+        frozen.datetime_start = start
+        if frozen.datetime_complete is not None:
+            frozen.datetime_complete = max(_when(trial.finished) or start, start)
+    return frozen
+
+
+def frozen_trials(data: StudyData) -> list[FrozenTrial]:
+    """Every trial of the study as an Optuna FrozenTrial, in trial-id order."""
+    dists = infer_distributions(data)
+    return [_frozen(t, data, dists) for t in sorted(data.trials, key=lambda t: t.trial_id)]
+
+
+def _directions(data: StudyData) -> list[StudyDirection]:
+    return [StudyDirection.MINIMIZE if m == "min" else StudyDirection.MAXIMIZE
+            for m in data.modes]
+
+
+def to_optuna_study(data: StudyData, *, storage: str | None = None,
+                    study_name: str | None = None) -> optuna.Study:
+    """An Optuna study holding every trial of ``data`` (in memory unless ``storage``)."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    name = study_name or data.name
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        try:
+            study = optuna.create_study(storage=storage, study_name=name,
+                                        directions=_directions(data))
+        except optuna.exceptions.DuplicatedStudyError:
+            raise UsageError(f"the Optuna storage {storage} already holds a study named {name!r}; "
+                             "choose another --study-name.") from None
+        study.set_metric_names(list(data.metrics))
+        study.set_user_attr("hpsweep_study", str(data.root))
+        study.add_trials(frozen_trials(data))
+    return study
+
+
+def export_to_storage(data: StudyData, storage: str, *, study_name: str | None = None
+                      ) -> optuna.Study:
+    """Write the study into an Optuna storage URL such as ``sqlite:///x.db``."""
+    if "://" not in storage:
+        raise UsageError(f"--optuna {storage!r}: give a storage URL such as sqlite:///study.db.")
+    try:
+        return to_optuna_study(data, storage=storage, study_name=study_name)
+    except UsageError:
+        raise
+    except (ValueError, ImportError) as exc:
+        raise UsageError(f"--optuna {storage!r}: the storage cannot be opened ({exc}).") from exc

@@ -1,0 +1,141 @@
+"""Every plot of a study, as Matplotlib Figures, Plotly figures, PNG and HTML files.
+
+Kinds: ``history`` (best so far over trials and over time), ``parallel`` (parallel coordinates),
+``importance`` (bars), ``slice`` (the objective against each parameter), ``curves`` (learning
+curves from intermediate reports) and, for a seed-gathering study, ``seeds`` (the per-seed
+spread).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import optuna
+
+from hpsweep.errors import UsageError
+from hpsweep.results._importance import param_importance
+from hpsweep.results._optuna import to_optuna_study
+from hpsweep.results._study import StudyData
+
+__all__ = ["KINDS", "available_kinds", "html_figure", "mpl_figure", "write_plots"]
+
+KINDS = ("history", "parallel", "importance", "slice", "curves", "seeds")
+_OPTUNA_PLOTS = {"parallel": "plot_parallel_coordinate", "slice": "plot_slice",
+                 "curves": "plot_intermediate_values"}
+
+
+def available_kinds(data: StudyData) -> list[str]:
+    """The kinds that have something to show for this study."""
+    kinds = ["history", "parallel", "importance", "slice"]
+    if any(r.metrics.get(data.metric) is not None for t in data.trials for r in t.reports):
+        kinds.append("curves")
+    if data.seeds_info() is not None:
+        kinds.append("seeds")
+    return kinds
+
+
+def _check(kind: str) -> None:
+    if kind not in KINDS:
+        raise UsageError(f"--kind {kind!r}: use one or more of {', '.join(KINDS)}.")
+
+
+class _Context:
+    """What several plots share: the in-memory Optuna study and the importance scores."""
+
+    def __init__(self, data: StudyData, *, method: str = "fanova", seed: int = 0) -> None:
+        self.data = data
+        self.method = method
+        self.seed = seed
+        self._study: optuna.Study | None = None
+        self._scores: dict[str, float] | None = None
+
+    @property
+    def study(self) -> optuna.Study:
+        if self._study is None:
+            self._study = to_optuna_study(self.data)
+        return self._study
+
+    @property
+    def scores(self) -> dict[str, float]:
+        if self._scores is None:
+            self._scores = param_importance(self.data, method=self.method, seed=self.seed,
+                                            study=self.study)
+        return self._scores
+
+    @property
+    def importance_title(self) -> str:
+        return f"{self.data.name}: parameter importance for {self.data.metric} ({self.method})"
+
+
+def mpl_figure(kind: str, data: StudyData, *, ctx: _Context | None = None) -> Any:
+    """The Matplotlib Figure of one kind."""
+    from optuna.visualization import matplotlib as ovm
+
+    from hpsweep.results import _mpl
+
+    _check(kind)
+    ctx = ctx or _Context(data)
+    if kind == "history":
+        return _mpl.mpl_history(data)
+    if kind == "importance":
+        return _mpl.mpl_importance(ctx.scores, title=ctx.importance_title)
+    if kind == "seeds":
+        return _mpl.mpl_seeds(data)
+    plot: Callable[..., Any] = getattr(ovm, _OPTUNA_PLOTS[kind])
+    return _mpl.mpl_optuna(plot, ctx.study, data)
+
+
+def html_figure(kind: str, data: StudyData, *, ctx: _Context | None = None) -> Any:
+    """The Plotly figure of one kind."""
+    from optuna import visualization as ov
+
+    from hpsweep.results import _html
+
+    _check(kind)
+    ctx = ctx or _Context(data)
+    if kind == "history":
+        return _html.html_history(data)
+    if kind == "importance":
+        return _html.html_importance(ctx.scores, title=ctx.importance_title)
+    if kind == "seeds":
+        return _html.html_seeds(data)
+    plot: Callable[..., Any] = getattr(ov, _OPTUNA_PLOTS[kind])
+    return _html.html_optuna(plot, ctx.study, data)
+
+
+def write_plots(data: StudyData, out_dir: str | Path, *, kinds: Sequence[str] | None = None,
+                formats: Sequence[str] = ("png", "html"), method: str = "fanova",
+                seed: int = 0) -> list[Path]:
+    """Write ``<kind>.png`` and ``<kind>.html`` into ``out_dir``; returns the written paths."""
+    for fmt in formats:
+        if fmt not in ("png", "html"):
+            raise UsageError(f"--format {fmt!r}: use png and/or html.")
+    wanted = list(kinds) if kinds else available_kinds(data)
+    for kind in wanted:
+        _check(kind)
+    if not any(t.state.value == "completed" for t in data.trials):
+        raise UsageError(f"{data.root} has no completed trial yet: nothing to plot.")
+    target = Path(out_dir)
+    target.mkdir(parents=True, exist_ok=True)
+    ctx = _Context(data, method=method, seed=seed)
+    written: list[Path] = []
+    for kind in wanted:
+        if "png" in formats:
+            fig = mpl_figure(kind, data, ctx=ctx)
+            path = target / f"{kind}.png"
+            fig.savefig(path, dpi=110)
+            _close(fig)
+            written.append(path)
+        if "html" in formats:
+            path = target / f"{kind}.html"
+            html_figure(kind, data, ctx=ctx).write_html(str(path), include_plotlyjs=True)
+            written.append(path)
+    return written
+
+
+def _close(fig: Any) -> None:
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

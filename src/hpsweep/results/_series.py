@@ -1,0 +1,82 @@
+"""The numbers behind the plots, shared by the Matplotlib and Plotly renderers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from hpsweep.results._study import StudyData, trial_value
+from hpsweep.trial import TrialState
+
+__all__ = ["History", "SeedSpread", "history", "seed_spread"]
+
+
+@dataclass(frozen=True)
+class History:
+    """Objective per completed trial, and the best so far by trial number and by time."""
+
+    metric: str
+    trial_ids: tuple[int, ...]
+    values: tuple[float, ...]
+    best_by_trial: tuple[float, ...]
+    elapsed: tuple[float, ...]  # seconds from the first start, in finishing order
+    values_by_time: tuple[float, ...]
+    best_by_time: tuple[float, ...]
+
+
+def _running_best(values: list[float], mode: str) -> list[float]:
+    if not values:
+        return []
+    arr = np.asarray(values, dtype=float)
+    out = np.minimum.accumulate(arr) if mode == "min" else np.maximum.accumulate(arr)
+    return [float(v) for v in out]
+
+
+def history(data: StudyData, metric: str | None = None) -> History:
+    metric = metric or data.metric
+    mode = data.mode_of(metric)
+    done = [t for t in data.trials if t.state is TrialState.COMPLETED
+            and trial_value(t, metric) is not None]
+    done.sort(key=lambda t: t.trial_id)
+    values = [float(trial_value(t, metric) or 0.0) for t in done]
+    starts = [t.started for t in data.trials if t.started is not None]
+    t0 = min(starts) if starts else 0.0
+    by_time = sorted(done, key=lambda t: (t.finished or t.started or 0.0, t.trial_id))
+    elapsed = [float((t.finished or t.started or t0) - t0) for t in by_time]
+    timed_values = [float(trial_value(t, metric) or 0.0) for t in by_time]
+    return History(metric=metric, trial_ids=tuple(t.trial_id for t in done),
+                   values=tuple(values), best_by_trial=tuple(_running_best(values, mode)),
+                   elapsed=tuple(elapsed), values_by_time=tuple(timed_values),
+                   best_by_time=tuple(_running_best(timed_values, mode)))
+
+
+@dataclass(frozen=True)
+class SeedSpread:
+    """Values per summary key over the seeds of a seed-gathering study."""
+
+    keys: tuple[str, ...]
+    seeds: tuple[Any, ...]
+    values: dict[str, tuple[float, ...]]
+
+
+def seed_spread(data: StudyData, keys: tuple[str, ...] | None = None) -> SeedSpread:
+    """The completed runs of a seed-gathering study (plus its reference run when recorded)."""
+    info = data.seeds_info() or {}
+    keys = keys or tuple(info.get("summary_keys") or data.metrics)
+    seed_arg = str(info.get("seed_arg", "seed"))
+    done = [t for t in data.trials if t.state is TrialState.COMPLETED]
+    seeds: list[Any] = [t.config.get(seed_arg, t.seed) for t in done]
+    values: dict[str, list[float]] = {k: [] for k in keys}
+    original = info.get("original") or {}
+    if original.get("metrics"):
+        seeds.insert(0, original.get("seed"))
+    for key in keys:
+        if original.get("metrics"):
+            raw = original["metrics"].get(key)
+            if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+                values[key].append(float(raw))
+        values[key].extend(v for t in done if (v := trial_value(t, key)) is not None)
+    return SeedSpread(keys=tuple(keys), seeds=tuple(seeds),
+                      values={k: tuple(v) for k, v in values.items()})

@@ -1,0 +1,83 @@
+"""What the study page draws, computed from a study written through the store."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from pathlib import Path
+
+from hpsweep.dashboard._data import clean, learning_marks, seed_groups, study_bundle, timeline
+from hpsweep.results import load_study_data
+from hpsweep.store import Event
+
+
+def test_clean_makes_strict_json() -> None:
+    value = clean({"a": math.nan, "b": (1, math.inf), "c": {"d": -math.inf, 2: "x"}})
+    assert value == {"a": None, "b": [1, None], "c": {"d": None, "2": "x"}}
+    json.dumps(value, allow_nan=False)
+
+
+def test_summary_counts_and_best(synthetic_study: Path) -> None:
+    bundle = study_bundle(load_study_data(synthetic_study), "0")
+    summary = bundle["summary"]
+    assert summary["counts"] == {"completed": 3, "stopped": 1, "failed": 1}
+    assert summary["n_trials"] == 5
+    assert summary["best"]["trial_id"] == 2 and summary["best"]["value"] == 0.3
+    assert bundle["params"] == {"lr": "number", "opt": "category"}
+    assert [t["trial_id"] for t in bundle["trials"]] == [0, 1, 2, 3, 4]
+    assert bundle["trials"][3]["error_kind"] == "crash"
+    assert [r["step"] for r in bundle["trials"][4]["reports"]] == [1, 2, 3]
+    json.dumps(bundle, allow_nan=False)
+
+
+def test_timeline_has_one_segment_per_run_on_its_lane(synthetic_study: Path) -> None:
+    segments = timeline(load_study_data(synthetic_study))
+    assert len(segments) == 6  # five starts and one resume
+    by_trial = {(s["trial_id"], s["kind"]): s for s in segments}
+    assert by_trial[(0, "start")]["lane"] == "slot 0"
+    assert by_trial[(0, "start")]["end"] - by_trial[(0, "start")]["start"] == 4.0
+    assert by_trial[(4, "start")]["state"] == "paused"
+    assert by_trial[(4, "resume")]["lane"] == "GPU 0 · slot 1"
+    assert by_trial[(4, "resume")]["state"] == "completed"
+    assert [s["start"] for s in segments] == sorted(s["start"] for s in segments)
+
+
+def test_learning_marks_at_stops_pauses_and_resumes(synthetic_study: Path) -> None:
+    found = learning_marks(load_study_data(synthetic_study))
+    marks = {(m["trial_id"], m["kind"]): m for m in found}
+    assert set(marks) == {(1, "stopped"), (4, "paused"), (4, "resumed")}
+    assert (marks[(1, "stopped")]["step"], marks[(1, "stopped")]["value"]) == (1, 1.5)
+    assert (marks[(4, "paused")]["step"], marks[(4, "paused")]["value"]) == (2, 0.5)
+    assert marks[(4, "resumed")]["step"] == 2  # resumed from where it paused
+
+
+def test_seed_groups_spread(synthetic_study: Path) -> None:
+    groups = seed_groups(load_study_data(synthetic_study))
+    assert len(groups) == 1
+    group = groups[0]
+    assert group["config"] == {"lr": 0.1, "opt": "sgd"}
+    assert sorted(r["seed"] for r in group["runs"]) == [11, 13]
+    assert group["n"] == 2
+    assert math.isclose(group["mean"], 0.35)
+    assert math.isclose(group["sd"], math.sqrt(2) * 0.05)
+    assert math.isclose(group["sem"], 0.05)
+
+
+def test_seed_study_groups_by_config_without_the_seed_parameter(synthetic_study: Path) -> None:
+    (synthetic_study / "seeds.json").write_text(json.dumps({"seed_arg": "opt"}))
+    groups = seed_groups(load_study_data(synthetic_study))
+    configs = sorted(json.dumps(g["config"], sort_keys=True) for g in groups)
+    assert configs == ['{"lr": 0.1}']
+    assert sorted(r["seed"] for r in groups[0]["runs"]) == ["sgd", "sgd"]
+
+
+def test_mark_keeps_the_step_the_scheduler_decided_at(synthetic_study: Path) -> None:
+    data = load_study_data(synthetic_study)
+    start, end = [e for e in data.events if e.trial_id == 1]
+    others = tuple(e for e in data.events if e.trial_id != 1)
+    decision = Event(99, 100.6, 1, "decision", {"decision": "stop", "resource": 1})
+    marks = learning_marks(replace(data, events=(*others, start, decision, end)))
+    by_kind = {(m["trial_id"], m["kind"]): m for m in marks}
+    assert by_kind[(1, "stopped")]["decided_at"] == 1
+    assert by_kind[(4, "paused")]["decided_at"] is None

@@ -1,0 +1,120 @@
+"""End to end: `hpsweep run` on real scripts in real processes."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from hpsweep.store import Store
+from hpsweep.trial import ErrorKind, TrialState
+from tests.conftest import PY
+from tests.engine import scripts
+
+
+def _rows(study: Path) -> list[dict[str, str]]:
+    with (study / "results.csv").open() as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_grid_of_12_on_3_slots(tmp_path, cli, write_script):
+    write_script("train.py", scripts.QUADRATIC)
+    done = cli("run", "--out", "study", "--parallel", "3", "--metric", "loss", "--plain", "--",
+               PY, "train.py", "--x", "[0, 1, 2, 3]", "--y", "[-1, 0, 1]", check=True)
+    rows = _rows(tmp_path / "study")
+    assert len(rows) == 12
+    assert {(r["x"], r["y"]) for r in rows} == {(str(x), str(y)) for x in range(4) for y in (-1, 0, 1)}
+    assert all(r["state"] == "completed" for r in rows)
+    best = min(rows, key=lambda r: float(r["loss"]))
+    assert (best["x"], best["y"]) == ("2", "-1")
+    assert float(best["loss"]) == pytest.approx(0.5)
+    assert "best trial" in done.stdout
+    store = Store.open(tmp_path / "study" / "study.db", readonly=True)
+    trials = store.trials()
+    assert {t.worker_id for t in trials} == {0, 1, 2}
+    assert all(len(t.reports) == 2 and [r.step for r in t.reports] == [1, 2] for t in trials)
+
+
+@pytest.mark.parametrize("channel,extra", [
+    ("report", []), ("marker", []), ("tune", []),
+    ("regex", ["--metric-regex", r"loss=(?P<loss>[0-9.]+)"]),
+    ("kv", ["--summary-file", "summary.txt"]), ("json", ["--summary-file", "summary.json"]),
+    ("yaml", ["--summary-file", "summary.yaml"]),
+])
+def test_each_metric_channel(tmp_path, cli, write_script, channel, extra):
+    write_script("train.py", scripts.CHANNELS)
+    cli("run", "--out", "s", "--metric", "loss", "--out-dir-arg", "out_dir", "--plain", *extra, "--",
+        PY, "train.py", "--channel", channel, check=True)
+    (row,) = _rows(tmp_path / "s")
+    expected = {"report": 1.0, "marker": 2.0, "tune": 3.0, "regex": 4.0, "kv": 5.0, "json": 6.0,
+                "yaml": 7.0}[channel]
+    assert row["state"] == "completed"
+    assert float(row["loss"]) == expected
+
+
+def test_failures_are_recorded_and_the_sweep_completes(tmp_path, cli, write_script):
+    write_script("train.py", scripts.BEHAVIOURS)
+    done = cli("run", "--out", "s", "--parallel", "2", "--metric", "loss", "--timeout-per-trial", "2",
+               "--plain", "--", PY, "train.py", "--kind", "['ok', 'crash', 'nan', 'silent', 'hang']")
+    assert done.returncode == 0, done.stderr
+    store = Store.open(tmp_path / "s" / "study.db", readonly=True)
+    by_kind = {t.config["kind"]: t for t in store.trials()}
+    assert by_kind["ok"].state is TrialState.COMPLETED
+    expected = {"crash": ErrorKind.CRASH, "nan": ErrorKind.NAN, "silent": ErrorKind.NO_METRIC,
+                "hang": ErrorKind.TIMEOUT}
+    for kind, error in expected.items():
+        assert by_kind[kind].state is TrialState.FAILED, kind
+        assert by_kind[kind].error_kind is error, kind
+    assert "boom: something broke" in (by_kind["crash"].error or "")
+    assert by_kind["crash"].exit_code == 3
+    assert "timeout" in (by_kind["hang"].error or "")
+    assert len(_rows(tmp_path / "s")) == 5
+
+
+def test_max_failures_stops_the_sweep(tmp_path, cli, write_script):
+    write_script("train.py", scripts.BEHAVIOURS)
+    done = cli("run", "--out", "s", "--metric", "loss", "--max-failures", "1", "--plain", "--",
+               PY, "train.py", "--kind", "['crash', 'nan', 'silent', 'ok']")
+    assert done.returncode == 1
+    assert "--max-failures" in done.stderr
+    store = Store.open(tmp_path / "s" / "study.db", readonly=True)
+    assert len(store.trials()) == 2  # the sweep stopped after the second failure
+
+
+def test_strategy_none_and_random(tmp_path, cli, write_script):
+    write_script("echo_args.py", """
+        import json, sys, hpsweep
+        hpsweep.report(loss=1.0, args=json.dumps(sys.argv[1:]))
+    """)
+    cli("run", "--out", "n", "--strategy", "none", "--plain", "--", PY, "echo_args.py",
+        "--alpha", "uniform(1e-5, 1e-1, 3)", "--beta", "[1, 2, 3, 4]", check=True)
+    (row,) = _rows(tmp_path / "n")
+    assert json.loads(row["args"]) == ["--alpha", "uniform(1e-5, 1e-1, 3)", "--beta", "[1, 2, 3, 4]"]
+    cli("run", "--out", "r", "--strategy", "random", "--num-trials", "5", "--seed", "3", "--plain",
+        "--", PY, "echo_args.py", "--alpha", "uniform(1e-5, 1e-1, 3)", "--beta", "[1, 2, 3, 4]",
+        check=True)
+    rows = _rows(tmp_path / "r")
+    assert len(rows) == 5
+    assert len({(r["alpha"], r["beta"]) for r in rows}) == 5  # sampled without replacement
+
+
+def test_out_dir_arg_and_trial_files(tmp_path, cli, write_script):
+    write_script("train.py", """
+        import argparse, os, hpsweep
+        p = argparse.ArgumentParser(); p.add_argument("--x"); p.add_argument("--out_dir")
+        a = p.parse_args()
+        assert a.out_dir == os.environ["HPSWEEP_TRIAL_DIR"]
+        print("hello from", a.x)
+        hpsweep.report(loss=float(a.x))
+    """)
+    cli("run", "--out", "s", "--out-dir-arg", "out_dir", "--plain", "--", PY, "train.py",
+        "--x", "[1, 2]", check=True)
+    for tid, x in ((0, 1), (1, 2)):
+        folder = tmp_path / "s" / "trials" / f"{tid:04d}"
+        assert (folder / "stdout.log").read_text().strip() == f"hello from {x}"
+        manifest = json.loads((folder / "manifest.json").read_text())
+        assert manifest["config"] == {"x": x}
+        assert manifest["state"] == "completed"
+        assert f"--out_dir={folder}" in manifest["argv"]

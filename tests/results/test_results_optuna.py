@@ -1,0 +1,110 @@
+"""The Optuna conversion: export to a storage, importance and plots, on real studies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution
+
+from hpsweep.cli.main import main
+from hpsweep.results import (
+    load_study_data,
+    mpl_figure,
+    param_importance,
+    to_optuna_study,
+    write_plots,
+)
+from hpsweep.results._plots import KINDS
+
+
+def test_export_loads_with_the_same_trials_and_values(importance_study: Path, tmp_path: Path,
+                                                      capsys) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    assert main(["export", str(importance_study), "--optuna", url, "--study-name", "s1"]) == 0
+    assert "exported 30 trials" in capsys.readouterr().out
+    loaded = optuna.load_study(study_name="s1", storage=url)
+    data = load_study_data(importance_study)
+    assert len(loaded.trials) == len(data.trials) == 30
+    assert loaded.direction == optuna.study.StudyDirection.MINIMIZE
+    by_id = {t.user_attrs["hpsweep_trial_id"]: t for t in loaded.trials}
+    for trial in data.trials:
+        exported = by_id[trial.trial_id]
+        assert exported.state == optuna.trial.TrialState.COMPLETE
+        assert exported.value == pytest.approx(trial.last_metrics["loss"])
+        assert exported.params == {k: pytest.approx(v) for k, v in trial.config.items()}
+        assert exported.intermediate_values == {
+            r.step: pytest.approx(r.metrics["loss"]) for r in trial.reports}
+        assert isinstance(exported.distributions["a"], FloatDistribution)
+        assert exported.distributions["a"].low == 0.0 and exported.distributions["a"].high == 1.0
+    best = min(data.trials, key=lambda t: t.last_metrics["loss"])
+    assert loaded.best_trial.user_attrs["hpsweep_trial_id"] == best.trial_id
+
+
+def test_export_refuses_a_taken_name(importance_study: Path, tmp_path: Path, capsys) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    assert main(["export", str(importance_study), "--optuna", url, "--study-name", "s"]) == 0
+    assert main(["export", str(importance_study), "--optuna", url, "--study-name", "s"]) == 2
+    assert "--study-name" in capsys.readouterr().err
+    assert main(["export", str(importance_study), "--optuna", "x.db"]) == 2
+
+
+def test_categorical_values_and_multi_objective(multi_study: Path, seeded_study: Path) -> None:
+    study = to_optuna_study(load_study_data(seeded_study))
+    dist = study.trials[0].distributions["x"]
+    assert isinstance(dist, CategoricalDistribution) and set(dist.choices) == {1, 2, 3.5}
+    multi = to_optuna_study(load_study_data(multi_study))
+    assert len(multi.directions) == 2 and multi.metric_names == ["m", "cost"]
+    assert all(len(t.values) == 2 for t in multi.trials)
+
+
+@pytest.mark.parametrize("method", ["fanova", "ped-anova", "mdi"])
+def test_importance_ranks_informative_parameters_first(importance_study: Path,
+                                                       method: str) -> None:
+    scores = param_importance(load_study_data(importance_study), method=method, seed=0)
+    assert set(scores) == {"a", "b", "c"}
+    assert sum(scores.values()) == pytest.approx(1.0)
+    assert scores["a"] > scores["c"] and scores["b"] > scores["c"]
+    if method != "ped-anova":  # the model-based ones also see b clearly
+        assert scores["b"] > 0.05 and scores["a"] > scores["b"]
+
+
+def test_importance_of_another_metric(importance_study: Path) -> None:
+    scores = param_importance(load_study_data(importance_study), metric="acc")
+    assert max(scores, key=scores.__getitem__) == "a" and scores["c"] < scores["b"]
+
+
+def test_every_plot_written_and_not_empty(importance_study: Path, tmp_path: Path,
+                                          capsys) -> None:
+    out = tmp_path / "plots"
+    assert main(["plot", str(importance_study), "--out", str(out)]) == 0
+    written = [Path(p) for p in capsys.readouterr().out.split()]
+    expected = {f"{k}.{ext}" for k in KINDS if k != "seeds" for ext in ("png", "html")}
+    assert {p.name for p in written} == expected
+    for path in written:
+        head = path.read_bytes()[:16]
+        assert path.stat().st_size > 5000, path
+        if path.suffix == ".png":
+            assert head.startswith(b"\x89PNG")
+        else:
+            assert b"plotly" in path.read_bytes()[-2_000_000:].lower()
+
+
+def test_plot_rejects_unknown_kind(importance_study: Path, capsys) -> None:
+    assert main(["plot", str(importance_study), "--kind", "pie"]) == 2
+    assert "--kind 'pie'" in capsys.readouterr().err
+
+
+def test_history_figure_has_both_panels(importance_study: Path) -> None:
+    fig = mpl_figure("history", load_study_data(importance_study))
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["best so far over trials", "best so far over time"]
+    best_line = fig.axes[0].lines[0].get_ydata()
+    assert list(best_line) == sorted(best_line, reverse=True)  # best so far never gets worse
+
+
+def test_write_plots_with_kinds_and_formats(seeded_study: Path, tmp_path: Path) -> None:
+    data = load_study_data(seeded_study)
+    written = write_plots(data, tmp_path, kinds=["history", "slice"], formats=["html"])
+    assert sorted(p.name for p in written) == ["history.html", "slice.html"]

@@ -1,0 +1,110 @@
+"""Pure pieces: criteria, sorting, seed choice and the seed sweep, the summary arithmetic."""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import numpy as np
+import pytest
+
+from hpsweep.errors import UsageError
+from hpsweep.results import choose_seeds, parse_criteria, seed_sweep, seeds_summary, sort_trials
+from hpsweep.results._seeds import find_seed_in_command
+from hpsweep.space import ArgSlot, ArgStyle, TrialContext, parse_inline
+from hpsweep.trial import TrialRecord, TrialState
+
+
+def _t(tid: int, **metrics: object) -> TrialRecord:
+    return TrialRecord(tid, {}, TrialState.COMPLETED, last_metrics=dict(metrics))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("val_acc>=0.9", [("val_acc", ">=", 0.9)]),
+    ("loss < 1e-2, acc != 0", [("loss", "<", 0.01), ("acc", "!=", 0.0)]),
+    ("a>1 and b<=-2.5", [("a", ">", 1.0), ("b", "<=", -2.5)]),
+    ("x == .5", [("x", "==", 0.5)]),
+])
+def test_criteria_parse(text: str, expected: list[tuple[str, str, float]]) -> None:
+    assert [(c.metric, c.op, c.value) for c in parse_criteria(text)] == expected
+
+
+@pytest.mark.parametrize("text", ["", "acc >= high", "__import__('os') > 1", "acc => 1", "1 < a"])
+def test_criteria_reject_anything_else(text: str) -> None:
+    with pytest.raises(UsageError, match="performance-criteria"):
+        parse_criteria(text)
+
+
+def test_criterion_fails_without_a_value() -> None:
+    (crit,) = parse_criteria("acc>0.5")
+    assert crit.holds(_t(0, acc=0.6)) and not crit.holds(_t(1, acc=0.4))
+    assert not crit.holds(_t(2)) and not crit.holds(_t(3, acc=float("nan")))
+
+
+def test_sort_puts_missing_and_nan_last() -> None:
+    trials = [_t(0, m=2.0), _t(1), _t(2, m=float("nan")), _t(3, m=1.0), _t(4, m=2.0)]
+    assert [t.trial_id for t in sort_trials(trials, "m", "min")] == [3, 0, 4, 1, 2]
+    assert [t.trial_id for t in sort_trials(trials, "m", "max")] == [0, 4, 3, 1, 2]
+
+
+def test_choose_seeds_distinct_reproducible_and_excluding() -> None:
+    first = choose_seeds(50, rng_seed=4, exclude=[1])
+    assert first == choose_seeds(50, rng_seed=4, exclude=[1])
+    assert len(set(first)) == 50 and 1 not in first
+    assert all(0 <= s < 2**31 - 1 for s in first)
+    banned = choose_seeds(3, rng_seed=9)
+    assert not set(choose_seeds(3, rng_seed=9, exclude=banned)) & set(banned)
+
+
+@pytest.mark.parametrize(("command", "seed"), [
+    (["python", "t.py", "--random_seed", "7"], 7),
+    (["python", "t.py", "--random_seed=12"], 12),
+    (["python", "t.py", "--lr", "0.1"], None),
+    (["python", "t.py", "--random_seed", "abc"], None),
+])
+def test_find_seed_in_command(command: list[str], seed: int | None) -> None:
+    assert find_seed_in_command(command, "random_seed") == seed
+
+
+def _ctx() -> TrialContext:
+    return TrialContext(trial_id=0, trial_dir="/t", worker_id=0, seed=None, resource=None)
+
+
+def test_seed_sweep_fixes_the_config_and_replaces_the_seed_option() -> None:
+    sweep = parse_inline(["python", "t.py", "--lr", "[0.1, 0.01]", "--random_seed", "3",
+                          "--depth=[2, 4]"], seed=0)
+    new = seed_sweep(sweep, {"lr": 0.01, "depth": 4}, seed_arg="random_seed", seeds=[5, 6])
+    assert new.space.params["random_seed"].values() == [5, 6]
+    argv = new.render({"lr": 0.01, "depth": 4, "random_seed": 6}, _ctx()).argv
+    assert argv == ["python", "t.py", "--lr", "0.01", "--depth=4", "--random_seed=6"]
+    assert new.space.is_finite and len(list(new.space.names)) == 3
+
+
+def test_seed_sweep_follows_the_argument_style() -> None:
+    sweep = parse_inline(["python", "t.py", "--lr", "[0.1, 0.01]"], seed=0)
+    import dataclasses
+
+    spaced = dataclasses.replace(sweep, style=ArgStyle.space())
+    new = seed_sweep(spaced, {"lr": 0.1}, seed_arg="seed", seeds=[1])
+    assert new.command[-2:] == ("--seed", ArgSlot("seed"))
+    hydra = seed_sweep(dataclasses.replace(sweep, style=ArgStyle.hydra()), {"lr": 0.1},
+                       seed_arg="seed", seeds=[1])
+    assert hydra.render({"lr": 0.1, "seed": 1}, _ctx()).argv[-1] == "seed=1"
+    with pytest.raises(UsageError):
+        seed_sweep(sweep, {"lr": 0.1}, seed_arg="seed", seeds=[])
+
+
+def test_summary_arithmetic_sd_and_sem() -> None:
+    rng = np.random.default_rng(0)
+    values = [float(v) for v in rng.normal(size=6)]
+    runs = [(i, _t(i, m=v, other=1.0)) for i, v in enumerate(values)]
+    runs.append((99, TrialRecord(99, {}, TrialState.FAILED, last_metrics={"m": 100.0})))
+    sd = seeds_summary(runs, ["m", "missing"], precision=5)
+    (key,) = sd.keys
+    assert key.n == 6 and key.mean == pytest.approx(statistics.mean(values))
+    assert key.spread == pytest.approx(statistics.stdev(values))
+    assert 99 not in sd.seeds
+    sem = seeds_summary(runs, ["m"], sem=True)
+    assert sem.keys[0].spread == pytest.approx(statistics.stdev(values) / math.sqrt(6))
+    single = seeds_summary(runs[:1], ["m"])
+    assert single.keys[0].spread == 0.0
