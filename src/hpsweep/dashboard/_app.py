@@ -22,9 +22,11 @@ from hpsweep.errors import StudyError, UsageError
 from hpsweep.results import StudyData, load_study_data, sort_trials
 from hpsweep.store import Store, StudyDir
 
-__all__ = ["Dashboard", "Response", "plotly_js_path", "static_text"]
+__all__ = ["SCRIPTS", "Dashboard", "Response", "plotly_js_path", "static_text"]
 
-_STATIC = {"app.js": "text/javascript", "style.css": "text/css", "index.html": "text/html"}
+SCRIPTS = ("util.js", "charts.js", "app.js")  # the page's own scripts, in loading order
+_STATIC = {**dict.fromkeys(SCRIPTS, "text/javascript"), "style.css": "text/css",
+           "index.html": "text/html"}
 _STUDY = re.compile(r"^/api/studies/(\d+)(/.*)?$")
 _TRIAL = re.compile(r"^/trials/(\d+)$")
 
@@ -89,16 +91,19 @@ class _Source:
         return tuple(out)
 
     def info(self) -> StudyData:
+        return self._snapshot()[1]
+
+    def _snapshot(self) -> tuple[tuple[int, ...], StudyData]:
         with self._lock:
             stamp = self.stamp()
             if self._info is None or stamp != self._stamp:
                 self._info, self._stamp = load_study_data(self.study.root), stamp
-            return replace(self._info, live=self.study.is_locked())
+            return stamp, replace(self._info, live=self.study.is_locked())
 
     def bundle(self, study_id: str) -> Response:
         """The study page's answer, encoded once per change of the store."""
-        info = self.info()
-        key = (self._stamp, info.live)
+        stamp, info = self._snapshot()
+        key = (stamp, info.live)
         cached = self._bundle
         if cached is not None and cached[0] == key:
             return cached[1]

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from hpsweep.dashboard._app import Dashboard, plotly_js_path, static_text
+from hpsweep.dashboard._app import SCRIPTS, Dashboard, plotly_js_path, static_text
 from hpsweep.errors import UsageError
 
 __all__ = ["export_html"]
@@ -62,8 +62,7 @@ def export_html(app: Dashboard, target: str | Path) -> Path:
         f"<style>{static_text('style.css')}</style>\n"
         f"<script>{_script_safe(plotly_js_path().read_text('utf-8'))}</script>\n"
         f"<script>window.HPSWEEP_EMBED = {data};</script>\n"
-        f"<script>{_script_safe(static_text('app.js'))}</script>\n"
-    )
+    ) + "".join(f"<script>{_script_safe(static_text(name))}</script>\n" for name in SCRIPTS)
     start, end = page.index("<!-- assets -->"), page.index("<!-- /assets -->")
     page = page[:start] + inline + page[end + len("<!-- /assets -->"):]
     tmp = out.with_name(out.name + ".tmp")

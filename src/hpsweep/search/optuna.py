@@ -285,7 +285,7 @@ class OptunaSearcher(Searcher):
             n_objectives=len(self.metrics),
             n_startup_trials=self.n_startup_trials,
             source_trials=source,
-            conditional=not self._mapping.is_continuous,
+            conditional=not self._mapping.is_unconditional,
         )
         if self._mapping.is_unconditional:
             return CachedSpaceSampler(sampler, self._space_cache, choice)

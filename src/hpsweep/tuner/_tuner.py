@@ -307,6 +307,10 @@ class Tuner:
         trial.last_metrics.update(event.metrics)
         self.store.add_report(report)
         if trial.trial_id in self._pending:
+            target = trial.resource
+            if (self._pending[trial.trial_id] is TrialState.PAUSED and target is not None
+                    and report.step is not None and report.step > target):
+                self.executor.stop(trial.trial_id)  # the script ignores its budget
             return
         verdict = self.scheduler.on_report(trial, report)
         if verdict.decision is not Decision.CONTINUE or verdict.reason:
@@ -316,7 +320,10 @@ class Tuner:
             self.executor.stop(trial.trial_id)
         elif verdict.decision is Decision.PAUSE:
             self._pending[trial.trial_id] = TrialState.PAUSED
-            self.executor.stop(trial.trial_id)
+            at_target = (trial.resource is not None and report.step is not None
+                         and report.step >= trial.resource)
+            if not at_target:  # at its target the script ends by itself, checkpoint written
+                self.executor.stop(trial.trial_id)
         self._emit("report", trial)
 
     def _log_decision(self, trial: TrialRecord, report: Report, verdict: Verdict) -> None:

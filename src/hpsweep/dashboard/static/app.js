@@ -3,116 +3,14 @@
  * carries every answer in window.HPSWEEP_EMBED and never touches the network. */
 "use strict";
 
-(function () {
-  const EMBED = window.HPSWEEP_EMBED || null;
-  const STATE_COLORS = {
-    running: "#1c7ed6", completed: "#2f9e44", paused: "#f59f00", stopped: "#868e96",
-    failed: "#e03131", interrupted: "#9c36b5",
-  };
-  const PLOT_CONFIG = { displaylogo: false, responsive: true };
+(function (ns) {
+  const { EMBED, STATE_COLORS, api, el, fmt, fmtConfig, fmtTime, fmtDuration, badge, shellQuote,
+    setMain, setCrumbs, setLive, plot, emptyChart } = ns;
+  const { renderHistory, renderParallel, renderCurves, renderTimeline, renderImportance } = ns.charts;
   const POLL_MS = 1000;
 
   const view = { token: 0, timer: null, study: null, importanceKey: null, sort: { key: "trial_id", dir: 1 },
     filter: "", stateFilter: "" };
-
-  // -- helpers ----------------------------------------------------------------------------------
-  async function api(path) {
-    if (EMBED) {
-      const answer = EMBED.answers[path];
-      if (answer === undefined) throw new Error("not included in this export: " + path);
-      return answer;
-    }
-    const response = await fetch(path, { credentials: "same-origin", cache: "no-store" });
-    if (!response.ok) {
-      let message = "HTTP " + response.status;
-      try { message = (await response.json()).error || message; } catch (e) { /* not JSON */ }
-      throw new Error(message);
-    }
-    return response.json();
-  }
-
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (key === "class") node.className = value;
-      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-      else node.setAttribute(key, value === true ? "" : value);
-    }
-    for (const child of children.flat()) {
-      if (child === null || child === undefined || child === false) continue;
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return node;
-  }
-
-  function fmt(value) {
-    if (value === null || value === undefined) return "—";
-    if (typeof value === "number") {
-      if (Number.isInteger(value)) return String(value);
-      return String(Number(value.toPrecision(6)));
-    }
-    if (typeof value === "object") return JSON.stringify(value);
-    return String(value);
-  }
-
-  function fmtConfig(config) {
-    return Object.entries(config || {}).map(([k, v]) => k + "=" + fmt(v)).join("  ");
-  }
-
-  function fmtTime(seconds) {
-    if (seconds === null || seconds === undefined) return "—";
-    return new Date(seconds * 1000).toLocaleString();
-  }
-
-  function fmtDuration(seconds) {
-    if (seconds === null || seconds === undefined) return "—";
-    if (seconds < 60) return seconds.toFixed(1) + " s";
-    if (seconds < 3600) return (seconds / 60).toFixed(1) + " min";
-    return (seconds / 3600).toFixed(2) + " h";
-  }
-
-  function badge(stateName) { return el("span", { class: "badge " + stateName }, stateName); }
-
-  function shellQuote(arg) {
-    return /^[\w@%+=:,./-]+$/.test(arg) ? arg : "'" + arg.replace(/'/g, "'\\''") + "'";
-  }
-
-  function setMain(...children) {
-    const main = document.getElementById("main");
-    main.replaceChildren(...children);
-  }
-
-  function setCrumbs(parts) {
-    const nav = document.getElementById("crumbs");
-    const items = [];
-    parts.forEach((part, i) => {
-      if (i > 0) items.push(el("span", {}, "›"));
-      items.push(part.href ? el("a", { href: part.href }, part.text) : el("span", {}, part.text));
-    });
-    nav.replaceChildren(...items);
-  }
-
-  function setLive(live, text) {
-    const node = document.getElementById("live");
-    node.className = "live-indicator" + (live ? " on" : "");
-    node.textContent = text;
-  }
-
-  function plot(id, traces, layout) {
-    const node = document.getElementById(id);
-    if (!node) return;
-    const base = { margin: { l: 60, r: 20, t: 10, b: 45 }, paper_bgcolor: "#fff", plot_bgcolor: "#fff",
-      font: { size: 12 }, hovermode: "closest" };
-    window.Plotly.react(node, traces, Object.assign(base, layout || {}), PLOT_CONFIG);
-  }
-
-  function emptyChart(id, message) {
-    const node = document.getElementById(id);
-    if (!node) return;
-    if (window.Plotly && node.data) window.Plotly.purge(node);
-    node.replaceChildren(el("p", { class: "note" }, message));
-  }
 
   // -- routing ----------------------------------------------------------------------------------
   function stopPolling() {
@@ -300,104 +198,6 @@
   }
 
   // -- charts -----------------------------------------------------------------------------------
-  function renderHistory(b) {
-    const metric = b.summary.metric;
-    const done = b.trials.filter((t) => t.value !== null && t.value !== undefined);
-    if (!done.length) return emptyChart("chart-history", "No trial has reported " + metric + " yet.");
-    const traces = Object.keys(STATE_COLORS).map((stateName) => {
-      const ts = done.filter((t) => t.state === stateName);
-      return { type: "scatter", mode: "markers", name: stateName, x: ts.map((t) => t.trial_id), y: ts.map((t) => t.value),
-        marker: { color: STATE_COLORS[stateName], size: 8, opacity: stateName === "completed" ? 0.9 : 0.5 },
-        text: ts.map((t) => "trial " + t.trial_id + "<br>" + fmtConfig(t.config)), hoverinfo: "text+y" };
-    }).filter((tr) => tr.x.length);
-    const completed = done.filter((t) => t.state === "completed").sort((a, c) => a.trial_id - c.trial_id);
-    let best = null;
-    const bx = [], by = [];
-    completed.forEach((t) => {
-      if (best === null || (b.summary.mode === "min" ? t.value < best : t.value > best)) best = t.value;
-      bx.push(t.trial_id); by.push(best);
-    });
-    traces.push({ type: "scatter", mode: "lines", name: "best so far", x: bx, y: by, line: { shape: "hv", color: "#e8590c", width: 2 } });
-    plot("chart-history", traces, { xaxis: { title: { text: "trial" } }, yaxis: { title: { text: metric } },
-      legend: { orientation: "h", y: 1.12 } });
-  }
-
-  function renderParallel(b) {
-    const metric = b.summary.metric;
-    const done = b.trials.filter((t) => t.state === "completed" && t.value !== null);
-    const names = Object.keys(b.params).filter((p) => new Set(done.map((t) => JSON.stringify(t.config[p]))).size > 1);
-    if (done.length < 2 || !names.length) return emptyChart("chart-parallel", "Needs two completed trials and a parameter that varies.");
-    const dims = names.map((p) => {
-      if (b.params[p] === "number") {
-        const values = done.map((t) => (typeof t.config[p] === "number" ? t.config[p] : null));
-        const present = values.filter((v) => v !== null);
-        const logScale = present.every((v) => v > 0) && Math.max(...present) / Math.min(...present) >= 100;
-        return logScale ? { label: "log10 " + p, values: values.map((v) => (v === null ? null : Math.log10(v))) } : { label: p, values };
-      }
-      const cats = [...new Set(done.map((t) => fmt(t.config[p])))].sort();
-      return { label: p, values: done.map((t) => cats.indexOf(fmt(t.config[p]))), tickvals: cats.map((_, i) => i), ticktext: cats };
-    });
-    dims.push({ label: metric, values: done.map((t) => t.value) });
-    plot("chart-parallel", [{ type: "parcoords", dimensions: dims,
-      line: { color: done.map((t) => t.value), colorscale: "Viridis", reversescale: b.summary.mode === "min", showscale: true } }],
-    { margin: { l: 60, r: 60, t: 40, b: 20 } });
-  }
-
-  function renderCurves(b) {
-    const metric = b.summary.metric;
-    const traces = [];
-    b.trials.forEach((t) => {
-      const points = (t.reports || []).filter((r) => typeof r.metrics[metric] === "number");
-      if (!points.length) return;
-      traces.push({ type: "scatter", mode: points.length > 1 ? "lines" : "markers", name: "trial " + t.trial_id, showlegend: false,
-        x: points.map((r) => (r.step === null ? r.seq : r.step)), y: points.map((r) => r.metrics[metric]),
-        line: { color: STATE_COLORS[t.state] || "#888", width: 1.5 }, opacity: 0.75,
-        hovertemplate: "trial " + t.trial_id + " (" + t.state + ")<br>step %{x}<br>" + metric + " %{y}<extra></extra>" });
-    });
-    if (!traces.length) return emptyChart("chart-curves", "No intermediate reports of " + metric + " yet.");
-    const symbols = { stopped: "x", paused: "square", resumed: "triangle-right" };
-    const colors = { stopped: "#e03131", paused: "#f59f00", resumed: "#1c7ed6" };
-    Object.keys(symbols).forEach((kind) => {
-      const ms = b.marks.filter((m) => m.kind === kind);
-      if (!ms.length) return;
-      traces.push({ type: "scatter", mode: "markers", name: kind, x: ms.map((m) => m.step), y: ms.map((m) => m.value),
-        marker: { symbol: symbols[kind], size: 10, color: colors[kind], line: { width: 1, color: "#fff" } },
-        text: ms.map((m) => "trial " + m.trial_id + " " + kind + " at step " + m.step +
-          (m.decided_at !== null && m.decided_at !== m.step ? " (decided at step " + m.decided_at + ")" : "")),
-        hoverinfo: "text+y" });
-    });
-    plot("chart-curves", traces, { xaxis: { title: { text: "step" } }, yaxis: { title: { text: metric } },
-      legend: { orientation: "h", y: 1.12 } });
-  }
-
-  function renderTimeline(b) {
-    const segments = b.timeline;
-    const util = document.getElementById("utilization");
-    if (!segments.length) {
-      util.textContent = "";
-      return emptyChart("chart-timeline", "No trial has started yet.");
-    }
-    const t0 = Math.min(...segments.map((s) => s.start));
-    const t1 = Math.max(...segments.map((s) => s.end));
-    const span = Math.max(t1 - t0, 1e-9);
-    const lanes = [...new Set(segments.map((s) => s.lane))].sort((a, c) => a.localeCompare(c, undefined, { numeric: true }));
-    const busy = {};
-    segments.forEach((s) => { busy[s.lane] = (busy[s.lane] || 0) + (s.end - s.start); });
-    util.textContent = "Busy: " + lanes.map((l) => l + " " + Math.round((100 * busy[l]) / span) + "%").join(" · ") +
-      " over " + fmtDuration(span);
-    const traces = Object.keys(STATE_COLORS).map((stateName) => {
-      const ss = segments.filter((s) => s.state === stateName);
-      return { type: "bar", orientation: "h", name: stateName, y: ss.map((s) => s.lane), base: ss.map((s) => s.start - t0),
-        x: ss.map((s) => Math.max(s.end - s.start, span / 500)), marker: { color: STATE_COLORS[stateName], line: { color: "#fff", width: 1 } },
-        text: ss.map((s) => "#" + s.trial_id), textposition: "inside", insidetextanchor: "middle",
-        hovertext: ss.map((s) => "trial " + s.trial_id + " (" + s.kind + ", " + s.state + ")<br>" + fmtDuration(s.end - s.start)),
-        hoverinfo: "text" };
-    }).filter((tr) => tr.y.length);
-    plot("chart-timeline", traces, { barmode: "overlay", xaxis: { title: { text: "seconds since the first start" } },
-      yaxis: { categoryorder: "array", categoryarray: lanes.slice().reverse() }, legend: { orientation: "h", y: 1.15 },
-      margin: { l: 120, r: 20, t: 10, b: 45 } });
-  }
-
   async function refreshImportance() {
     const study = view.study;
     const final = study.bundle.trials.filter((t) => !["running", "paused"].includes(t.state)).length;
@@ -405,14 +205,7 @@
     view.importanceKey = final;
     const token = view.token;
     const result = await api("/api/studies/" + study.id + "/importance");
-    if (token !== view.token) return;
-    const entries = Object.entries(result.params);
-    if (!entries.length) return emptyChart("chart-importance", result.note || "No importance yet.");
-    entries.reverse();
-    plot("chart-importance", [{ type: "bar", orientation: "h", y: entries.map((e) => e[0]), x: entries.map((e) => e[1]),
-      marker: { color: "#3b5bdb" }, text: entries.map((e) => (100 * e[1]).toFixed(0) + "%"), textposition: "auto" }],
-    { xaxis: { title: { text: "importance for " + study.bundle.summary.metric + " (fANOVA, " + result.n + " trials)" }, range: [0, 1] },
-      margin: { l: 110, r: 20, t: 10, b: 45 } });
+    if (token === view.token) renderImportance(result, study.bundle.summary.metric);
   }
 
   // -- live updates -----------------------------------------------------------------------------
@@ -544,4 +337,4 @@
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
   else boot();
-})();
+})(window.hpsweep);

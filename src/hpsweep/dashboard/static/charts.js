@@ -1,0 +1,117 @@
+/* hpsweep dashboard: the study page's charts, drawn from one study answer with Plotly. */
+"use strict";
+
+(function (ns) {
+  const { STATE_COLORS, fmt, fmtConfig, fmtDuration, plot, emptyChart } = ns;
+
+  function renderHistory(b) {
+    const metric = b.summary.metric;
+    const done = b.trials.filter((t) => t.value !== null && t.value !== undefined);
+    if (!done.length) return emptyChart("chart-history", "No trial has reported " + metric + " yet.");
+    const traces = Object.keys(STATE_COLORS).map((stateName) => {
+      const ts = done.filter((t) => t.state === stateName);
+      return { type: "scatter", mode: "markers", name: stateName, x: ts.map((t) => t.trial_id), y: ts.map((t) => t.value),
+        marker: { color: STATE_COLORS[stateName], size: 8, opacity: stateName === "completed" ? 0.9 : 0.5 },
+        text: ts.map((t) => "trial " + t.trial_id + "<br>" + fmtConfig(t.config)), hoverinfo: "text+y" };
+    }).filter((tr) => tr.x.length);
+    const completed = done.filter((t) => t.state === "completed").sort((a, c) => a.trial_id - c.trial_id);
+    let best = null;
+    const bx = [], by = [];
+    completed.forEach((t) => {
+      if (best === null || (b.summary.mode === "min" ? t.value < best : t.value > best)) best = t.value;
+      bx.push(t.trial_id); by.push(best);
+    });
+    traces.push({ type: "scatter", mode: "lines", name: "best so far", x: bx, y: by, line: { shape: "hv", color: "#e8590c", width: 2 } });
+    plot("chart-history", traces, { xaxis: { title: { text: "trial" } }, yaxis: { title: { text: metric } },
+      legend: { orientation: "h", y: 1.12 } });
+  }
+
+  function renderParallel(b) {
+    const metric = b.summary.metric;
+    const done = b.trials.filter((t) => t.state === "completed" && t.value !== null);
+    const names = Object.keys(b.params).filter((p) => new Set(done.map((t) => JSON.stringify(t.config[p]))).size > 1);
+    if (done.length < 2 || !names.length) return emptyChart("chart-parallel", "Needs two completed trials and a parameter that varies.");
+    const dims = names.map((p) => {
+      if (b.params[p] === "number") {
+        const values = done.map((t) => (typeof t.config[p] === "number" ? t.config[p] : null));
+        const present = values.filter((v) => v !== null);
+        const logScale = present.every((v) => v > 0) && Math.max(...present) / Math.min(...present) >= 100;
+        return logScale ? { label: "log10 " + p, values: values.map((v) => (v === null ? null : Math.log10(v))) } : { label: p, values };
+      }
+      const cats = [...new Set(done.map((t) => fmt(t.config[p])))].sort();
+      return { label: p, values: done.map((t) => cats.indexOf(fmt(t.config[p]))), tickvals: cats.map((_, i) => i), ticktext: cats };
+    });
+    dims.push({ label: metric, values: done.map((t) => t.value) });
+    plot("chart-parallel", [{ type: "parcoords", dimensions: dims,
+      line: { color: done.map((t) => t.value), colorscale: "Viridis", reversescale: b.summary.mode === "min", showscale: true } }],
+    { margin: { l: 60, r: 60, t: 40, b: 20 } });
+  }
+
+  function renderCurves(b) {
+    const metric = b.summary.metric;
+    const traces = [];
+    b.trials.forEach((t) => {
+      const points = (t.reports || []).filter((r) => typeof r.metrics[metric] === "number");
+      if (!points.length) return;
+      traces.push({ type: "scatter", mode: points.length > 1 ? "lines" : "markers", name: "trial " + t.trial_id, showlegend: false,
+        x: points.map((r) => (r.step === null ? r.seq : r.step)), y: points.map((r) => r.metrics[metric]),
+        line: { color: STATE_COLORS[t.state] || "#888", width: 1.5 }, opacity: 0.75,
+        hovertemplate: "trial " + t.trial_id + " (" + t.state + ")<br>step %{x}<br>" + metric + " %{y}<extra></extra>" });
+    });
+    if (!traces.length) return emptyChart("chart-curves", "No intermediate reports of " + metric + " yet.");
+    const symbols = { stopped: "x", paused: "square", resumed: "triangle-right" };
+    const colors = { stopped: "#e03131", paused: "#f59f00", resumed: "#1c7ed6" };
+    Object.keys(symbols).forEach((kind) => {
+      const ms = b.marks.filter((m) => m.kind === kind);
+      if (!ms.length) return;
+      traces.push({ type: "scatter", mode: "markers", name: kind, x: ms.map((m) => m.step), y: ms.map((m) => m.value),
+        marker: { symbol: symbols[kind], size: 10, color: colors[kind], line: { width: 1, color: "#fff" } },
+        text: ms.map((m) => "trial " + m.trial_id + " " + kind + " at step " + m.step +
+          (m.decided_at !== null && m.decided_at !== m.step ? " (decided at step " + m.decided_at + ")" : "")),
+        hoverinfo: "text+y" });
+    });
+    plot("chart-curves", traces, { xaxis: { title: { text: "step" } }, yaxis: { title: { text: metric } },
+      legend: { orientation: "h", y: 1.12 } });
+  }
+
+  function renderTimeline(b) {
+    const segments = b.timeline;
+    const util = document.getElementById("utilization");
+    if (!segments.length) {
+      util.textContent = "";
+      return emptyChart("chart-timeline", "No trial has started yet.");
+    }
+    const t0 = Math.min(...segments.map((s) => s.start));
+    const t1 = Math.max(...segments.map((s) => s.end));
+    const span = Math.max(t1 - t0, 1e-9);
+    const lanes = [...new Set(segments.map((s) => s.lane))].sort((a, c) => a.localeCompare(c, undefined, { numeric: true }));
+    const busy = {};
+    segments.forEach((s) => { busy[s.lane] = (busy[s.lane] || 0) + (s.end - s.start); });
+    util.textContent = "Busy: " + lanes.map((l) => l + " " + Math.round((100 * busy[l]) / span) + "%").join(" · ") +
+      " over " + fmtDuration(span);
+    const traces = Object.keys(STATE_COLORS).map((stateName) => {
+      const ss = segments.filter((s) => s.state === stateName);
+      return { type: "bar", orientation: "h", name: stateName, y: ss.map((s) => s.lane), base: ss.map((s) => s.start - t0),
+        x: ss.map((s) => Math.max(s.end - s.start, span / 500)), marker: { color: STATE_COLORS[stateName], line: { color: "#fff", width: 1 } },
+        text: ss.map((s) => "#" + s.trial_id), textposition: "inside", insidetextanchor: "middle",
+        hovertext: ss.map((s) => "trial " + s.trial_id + " (" + s.kind + ", " + s.state + ")<br>" + fmtDuration(s.end - s.start)),
+        hoverinfo: "text" };
+    }).filter((tr) => tr.y.length);
+    plot("chart-timeline", traces, { barmode: "overlay", xaxis: { title: { text: "seconds since the first start" } },
+      yaxis: { categoryorder: "array", categoryarray: lanes.slice().reverse() }, legend: { orientation: "h", y: 1.15 },
+      margin: { l: 120, r: 20, t: 10, b: 45 } });
+  }
+
+
+  function renderImportance(result, metric) {
+    const entries = Object.entries(result.params);
+    if (!entries.length) return emptyChart("chart-importance", result.note || "No importance yet.");
+    entries.reverse();
+    plot("chart-importance", [{ type: "bar", orientation: "h", y: entries.map((e) => e[0]), x: entries.map((e) => e[1]),
+      marker: { color: "#3b5bdb" }, text: entries.map((e) => (100 * e[1]).toFixed(0) + "%"), textposition: "auto" }],
+    { xaxis: { title: { text: "importance for " + metric + " (fANOVA, " + result.n + " trials)" }, range: [0, 1] },
+      margin: { l: 110, r: 20, t: 10, b: 45 } });
+  }
+
+  ns.charts = { renderHistory, renderParallel, renderCurves, renderTimeline, renderImportance };
+})(window.hpsweep = window.hpsweep || {});
