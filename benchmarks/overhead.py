@@ -76,7 +76,7 @@ def optuna_loop(n: int, storage: str | None) -> float:
 
 
 def utilization(n: int, slots: int) -> float:
-    elapsed, root = hpsweep_sweep(n, SLEEPY, slots)
+    _, root = hpsweep_sweep(n, SLEEPY, slots)
     store = Store.open(root / "study.db", readonly=True)
     trials = store.trials(with_reports=False)
     busy = sum((t.finished or 0) - (t.started or 0) for t in trials)

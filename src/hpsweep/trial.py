@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "CONTINUE",
     "Decision",
     "ErrorKind",
     "Report",
@@ -19,9 +20,8 @@ __all__ = [
     "Suggestion",
     "TrialRecord",
     "TrialState",
-    "objective_value",
     "Verdict",
-    "CONTINUE",
+    "objective_value",
 ]
 
 

@@ -12,7 +12,8 @@ from tests.conftest import PY, cli_env
 
 SCRIPT = """
 import argparse, time, hpsweep
-p = argparse.ArgumentParser(); p.add_argument("--x", type=int); p.add_argument("--sleep", type=float); p.add_argument("--tag")
+p = argparse.ArgumentParser()
+p.add_argument("--x", type=int); p.add_argument("--sleep", type=float); p.add_argument("--tag")
 a = p.parse_args()
 time.sleep(a.sleep)
 hpsweep.report(loss=float(a.x))
@@ -45,7 +46,7 @@ def test_first_ctrl_c_lets_running_trials_finish(tmp_path):
     proc = _start(tmp_path, 1.5)
     _wait_running(tmp_path, 2)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     store = Store.open(tmp_path / "st" / "study.db", readonly=True)
     trials = store.trials()
@@ -58,7 +59,7 @@ def test_second_ctrl_c_stops_running_trials(tmp_path):
     proc.send_signal(signal.SIGINT)
     time.sleep(0.3)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     store = Store.open(tmp_path / "st" / "study.db", readonly=True)
     trials = store.trials()

@@ -10,7 +10,12 @@ import sys
 import pytest
 
 from hpsweep.errors import UsageError
-from hpsweep.executors.metrics import FileTail, MetricParser, compile_metric_regex, read_summary_file
+from hpsweep.executors.metrics import (
+    FileTail,
+    MetricParser,
+    compile_metric_regex,
+    read_summary_file,
+)
 
 
 def test_report_function_is_a_no_op_outside_a_sweep(tmp_path):

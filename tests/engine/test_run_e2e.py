@@ -118,3 +118,17 @@ def test_out_dir_arg_and_trial_files(tmp_path, cli, write_script):
         assert manifest["config"] == {"x": x}
         assert manifest["state"] == "completed"
         assert f"--out_dir={folder}" in manifest["argv"]
+
+
+def test_run_again_on_a_study_continues_it(tmp_path, cli, write_script):
+    write_script("train.py", scripts.QUADRATIC)
+    args = ["run", "--out", "s", "--strategy", "random", "--num-trials", "3", "--seed", "5", "--plain",
+            "--", PY, "train.py", "--x", "uniform(0, 4)"]
+    cli(*args, check=True)
+    first = _rows(tmp_path / "s")
+    more = list(args)
+    more[more.index("3")] = "5"  # a larger budget is a different sweep
+    done = cli(*more)
+    assert done.returncode == 2 and "different sweep" in done.stderr and "num_trials" in done.stderr
+    cli(*args, check=True)  # the same sweep again: nothing left to run, nothing redone
+    assert _rows(tmp_path / "s") == first

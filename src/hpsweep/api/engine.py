@@ -38,7 +38,7 @@ Objective = Callable[..., Any]
 _STRATEGIES = ("grid", "random", "bayesian", "hyperband")
 _SAMPLERS = ("tpe", "cmaes", "random", "gp", "qmc", "auto")
 _PRUNERS = ("asha", "hyperband", "median")
-_NEEDS_MAX = ("asha", "hyperband")
+_NEEDS_MAX = ("asha", "hyperband", "median")
 
 
 @dataclass
@@ -49,8 +49,8 @@ class SearchConfig:
     ``tpe`` | ``cmaes`` | ``random`` | ``gp``, plus ``qmc`` and ``auto``) | ``hyperband``
     (random configurations under synchronous Hyperband). ``enable_pruning`` with ``pruner``
     ``asha`` | ``hyperband`` | ``median`` stops poor trials early from what they report through
-    ``trial.report``; ``asha`` and ``hyperband`` need ``max_resource`` (the step the objective
-    reports up to, e.g. its number of epochs). Pruning applies only to objectives that take the
+    ``trial.report``; every pruner (and the ``hyperband`` strategy) needs ``max_resource`` (the
+    step the objective reports up to, e.g. its number of epochs). Pruning applies only to objectives that take the
     ``trial`` argument. A paused Hyperband trial is run again up to the larger ``trial.resource``
     (keep a checkpoint in ``trial.trial_dir`` to continue instead of starting over).
     """
@@ -200,6 +200,21 @@ def best_trial(trials: list[TrialRecord], metric: str, direction: str) -> TrialR
     return best
 
 
+def _raise_budget(study: Any, n_trials: int) -> None:
+    if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
+        raise UsageError(f"n_trials must be an integer >= 1, got {n_trials!r}.")
+    frozen = study.read_sweep()
+    options = frozen.setdefault("options", {})
+    current = options.get("num_trials")
+    if current is not None and n_trials < current:
+        raise UsageError(
+            f"n_trials={n_trials} is below the study's budget of {current}; give a larger number "
+            "(a budget can only grow)."
+        )
+    options["num_trials"] = n_trials
+    study.write_sweep(frozen)
+
+
 class SearchEngine:
     """One search at a time over a :class:`SearchConfig`; remembers its last result."""
 
@@ -233,8 +248,7 @@ class SearchEngine:
             raise UsageError(
                 f"the {scheduler!r} {'strategy' if cfg.strategy == 'hyperband' else 'pruner'} "
                 "needs SearchConfig.max_resource (the last step your objective reports, e.g. "
-                "its number of epochs); set max_resource=N, use pruner='median', or "
-                "enable_pruning=False."
+                "its number of epochs); set max_resource=N or enable_pruning=False."
             )
         study = StudyDir(cfg.study_path)
         if study.exists():
@@ -254,10 +268,15 @@ class SearchEngine:
         self._objective = objective_fn
         return self._run(study, objective_fn)
 
-    def resume(self, study_path: str | Path, *, objective_fn: Objective | None = None
-               ) -> SearchResult:
+    def resume(self, study_path: str | Path, *, objective_fn: Objective | None = None,
+               n_trials: int | None = None) -> SearchResult:
         """Continue the study in ``study_path`` up to its ``n_trials`` (trials that were running
-        when it stopped run again), with ``objective_fn`` or the one of the last search."""
+        when it stopped run again), with ``objective_fn`` or the one of the last search.
+
+        ``n_trials`` raises the study's budget first (it cannot go below the trials it has).
+        The searcher and scheduler are rebuilt from the stored trials, so the study continues
+        where it stopped.
+        """
         from hpsweep.store import StudyDir
 
         objective = objective_fn or self._objective
@@ -268,6 +287,8 @@ class SearchEngine:
             )
         study = StudyDir(study_path)
         study.require()
+        if n_trials is not None:
+            _raise_budget(study, n_trials)
         self._objective = objective
         return self._run(study, objective)
 

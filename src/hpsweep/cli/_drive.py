@@ -44,7 +44,7 @@ def drive(study: StudyDir, args: argparse.Namespace) -> int:
     """Run (or resume) the study in ``study``; the caller holds its lock."""
     guard = MetricGuard()
     display = make_display(quiet=args.quiet, plain=args.plain)
-    tuner, store, options, sweep = load_study(study, callbacks=[guard, display])
+    tuner, store, options, _ = load_study(study, callbacks=[guard, display])
     presses = 0
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -57,7 +57,7 @@ def drive(study: StudyDir, args: argparse.Namespace) -> int:
             display.note("stopping running trials")
             tuner.request_stop(kill=True, reason="interrupted by the user")
 
-    old: dict[int, Any] = {}
+    old: dict[signal.Signals, Any] = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
         old[sig] = signal.signal(sig, on_signal)
     try:

@@ -107,8 +107,8 @@ class RichDisplay(Display):
 
     def on_event(self, kind: str, trial: TrialRecord | None, tuner: Tuner) -> None:
         if kind == "end" and trial is not None and trial.state is TrialState.FAILED:
-            self.console.print(f"[red]trial {trial.trial_id} failed[/] ({trial.error_kind.value if trial.error_kind else ''}: "
-                               f"{trial.error})")
+            kind = trial.error_kind.value if trial.error_kind else ""
+            self.console.print(f"[red]trial {trial.trial_id} failed[/] ({kind}: {trial.error})")
         now = time.time()
         if now - self._last >= 0.25 or kind == "end":
             self._last = now
@@ -138,8 +138,8 @@ class RichDisplay(Display):
             f"{elapsed:.0f} s{eta}",
         )
         if best is not None:
-            head.add_row(f"best: trial {best.trial_id}", f"{self.options.metric}={_fmt(best.value(self.options.metric))}",
-                         _fmt_config(best.config))
+            value = _fmt(best.value(self.options.metric))
+            head.add_row(f"best: trial {best.trial_id}", f"{self.options.metric}={value}", _fmt_config(best.config))
         slots = Table("slot", "gpu", "trial", "config", "last report", box=None)
         for t in sorted((t for t in trials if t.state is TrialState.RUNNING), key=lambda t: t.worker_id or 0):
             last = t.reports[-1] if t.reports else None

@@ -105,21 +105,27 @@ def _check_command(command: list[str] | None) -> list[str]:
             raise UsageError(f"command {exe!r} is not executable (chmod +x it, or run it with its interpreter).")
     elif shutil.which(exe) is None:
         raise UsageError(f"command {exe!r} not found on PATH.")
-    if Path(exe).name.startswith("python") and len(command) > 1 and command[1].endswith(".py"):
-        if not Path(command[1]).is_file():
-            raise UsageError(f"script {command[1]!r} not found (working directory {os.getcwd()}).")
+    script = command[1] if len(command) > 1 else ""
+    if Path(exe).name.startswith("python") and script.endswith(".py") and not Path(script).is_file():
+        raise UsageError(f"script {script!r} not found (working directory {os.getcwd()}).")
     return command
 
 
 def build_sweep(args: argparse.Namespace, command: list[str], strategy: str, seed: int | None) -> Sweep:
     import dataclasses
 
-    from hpsweep.space import ArgStyle, none_sweep, parse_inline, sweep_from_grid_module, sweep_from_yaml
+    from hpsweep.space import (
+        ArgStyle,
+        none_sweep,
+        parse_inline,
+        sweep_from_grid_module,
+        sweep_from_yaml,
+    )
 
     if args.arg_style == "hydra":
         style = ArgStyle.hydra()
     else:
-        style = ArgStyle(form=args.arg_style or "equals", booleans=args.bool_style)
+        style = ArgStyle.from_names(args.arg_style or "equals", args.bool_style)
     if args.config or args.tune:
         if not (args.config and args.tune):
             raise UsageError("--config and --tune go together: a base config and a tuning config.")
@@ -190,18 +196,41 @@ def run(args: argparse.Namespace) -> int:
     from hpsweep.tuner.session import create_study
 
     command = _check_command(args.command)
-    options, sweep = options_from_args(args, command)
     name = _study_name(args, command)
-    options.name = name
     study = StudyDir(args.out or Path("runs") / name)
+    if study.exists() and study.is_locked():
+        study.acquire()  # raises StudyLockedError naming the holder
     if study.exists():
-        if study.is_locked():
-            study.acquire()  # raises StudyLockedError naming the holder
-        raise UsageError(f"{study.root} already holds a study: continue it with "
-                         f"`hpsweep resume {study.root}` or choose another --out.")
+        _check_same_sweep(study, args, command)  # `run` again on a study continues it
+        study.acquire()
+        try:
+            return drive(study, args)
+        finally:
+            study.release()
+    options, sweep = options_from_args(args, command)
+    options.name = name
     study.acquire()
     try:
         create_study(study, options, sweep)
         return drive(study, args)
     finally:
         study.release()
+
+
+# Options that define what a study computes: a `run` on an existing study must repeat them.
+_IDENTITY = ("command", "strategy", "scheduler", "num_trials", "metrics", "modes", "repetitions",
+             "resource_arg", "min_resource", "max_resource", "reduction_factor", "out_dir_arg",
+             "seed_arg")
+
+
+def _check_same_sweep(study: StudyDir, args: argparse.Namespace, command: list[str]) -> None:
+    frozen = study.read_sweep().get("options", {})
+    if args.seed is None:
+        args.seed = frozen.get("seed")  # re-parse with the study's seed: same sampled values
+    options, _ = options_from_args(args, command)
+    new = options.to_dict()
+    changed = [k for k in _IDENTITY if k in frozen and frozen[k] != new[k]]
+    if changed:
+        details = "; ".join(f"{k}: {frozen[k]!r} then, {new[k]!r} now" for k in changed)
+        raise UsageError(f"{study.root} already holds a different sweep ({details}); continue it with "
+                         f"`hpsweep resume {study.root}` or choose another --out.")

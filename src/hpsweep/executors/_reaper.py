@@ -10,6 +10,7 @@ to it per trial, so it costs the controller nothing while the sweep runs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -42,10 +43,8 @@ def reap(token: str, grace: float) -> None:
         if not groups:
             return
         for pgid in groups:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pgid, sig)
-            except (ProcessLookupError, PermissionError):
-                pass
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline and marked_groups(token):
             time.sleep(0.05)

@@ -110,8 +110,8 @@ class Executor(ABC):
     def running(self) -> set[int]:
         """Ids of the trials whose runs have not yet produced their ExitEvent."""
 
-    def release(self, slot: Slot) -> None:  # noqa: B027 - optional hook
+    def release(self, slot: Slot) -> None:
         """Give back a reserved slot that was not launched."""
 
-    def shutdown(self, *, kill: bool) -> None:  # noqa: B027 - optional hook
+    def shutdown(self, *, kill: bool) -> None:
         """End the executor: with ``kill``, stop every running trial first."""

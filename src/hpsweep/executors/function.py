@@ -130,6 +130,9 @@ def _redirect(trial_dir: str) -> None:
         target = os.open(path / name, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(target, fd)
         os.close(target)
+    # The parent's sys.stdout may not write to fd 1 (a notebook, a test runner's capture).
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - lives as long as the process
+    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
 
 
 def _child(fn: Callable[..., Any], config: dict[str, Any], trial_id: int, trial_dir: str,

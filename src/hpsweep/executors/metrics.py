@@ -22,9 +22,9 @@ from hpsweep.errors import UsageError
 
 __all__ = [
     "MARKER",
+    "FileTail",
     "MetricParser",
     "ParsedReport",
-    "FileTail",
     "compile_metric_regex",
     "read_summary_file",
 ]

@@ -14,7 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from scipy.linalg import cho_factor, cho_solve, solve_triangular
 from scipy.optimize import minimize
+from scipy.spatial.distance import cdist
 from scipy.stats import norm
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
@@ -36,7 +38,8 @@ class CurveSurrogate:
 
     :meth:`tune` re-optimizes the hyperparameters on a data snapshot identified by ``key``
     (the caller passes the same snapshot for the same key, so a rebuilt scheduler tunes the same
-    way); :meth:`fit` conditions the GP with the current hyperparameters on all data.
+    way); :meth:`fit` conditions the GP with the current hyperparameters on all data (NumPy and
+    SciPy directly: a Cholesky factor, no per-call validation).
     """
 
     def __init__(self, *, dim: int, tune_points: int = 100, tune_iterations: int = 50) -> None:
@@ -51,7 +54,12 @@ class CurveSurrogate:
         self._kernel: Kernel = self._initial
         self.tuned_key: int | None = None
         self._threads = ThreadpoolController()
-        self._gp: GaussianProcessRegressor | None = None
+        self._fitted = False
+        self._mean, self._std, self._amp = 0.0, 1.0, 1.0
+        self._scales = np.ones(dim)
+        self._x = np.empty((0, dim))
+        self._chol: tuple[np.ndarray, bool] = (np.eye(1), True)
+        self._alpha = np.empty(0)
 
     def tune(self, key: int, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> None:
         finite = np.isfinite(y)
@@ -77,17 +85,43 @@ class CurveSurrogate:
         return np.asarray(result.x), float(result.fun)
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Condition on ``(x, y)`` with the current hyperparameters (a plain Cholesky solve)."""
         finite = np.isfinite(y)
-        self._gp = GaussianProcessRegressor(kernel=self._kernel, normalize_y=True, optimizer=None)
+        x, y = x[finite], y[finite]
+        amp, scales, noise = _kernel_parts(self._kernel, self.dim)
+        self._mean = float(y.mean()) if len(y) else 0.0
+        self._std = float(y.std()) if len(y) > 1 and y.std() > 0 else 1.0
+        self._amp, self._scales = amp, scales
+        self._x = x / scales
+        gram = amp * _matern52(cdist(self._x, self._x)) + (noise + 1e-8) * np.eye(len(y))
         with self._threads.limit(limits=1, user_api="blas"):  # small matrices: one thread is faster
-            self._gp.fit(x[finite], y[finite])
+            self._chol = cho_factor(gram, lower=True)
+            self._alpha = cho_solve(self._chol, (y - self._mean) / self._std)
+        self._fitted = True
 
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if self._gp is None:
+        """Posterior mean and standard deviation of the latent function at ``x``."""
+        if not self._fitted:
             raise RuntimeError("fit() must be called before predict()")
+        cross = self._amp * _matern52(cdist(x / self._scales, self._x))
         with self._threads.limit(limits=1, user_api="blas"):
-            mu, sd = self._gp.predict(x, return_std=True)
-        return np.asarray(mu), np.asarray(sd)
+            mu = cross @ self._alpha
+            v = solve_triangular(self._chol[0], cross.T, lower=True)
+        var = np.maximum(self._amp - np.einsum("ij,ij->j", v, v), 1e-12)
+        return mu * self._std + self._mean, np.sqrt(var) * self._std
+
+
+def _matern52(d: np.ndarray) -> np.ndarray:
+    s = math.sqrt(5.0) * d
+    return np.asarray((1.0 + s + s * s / 3.0) * np.exp(-s))
+
+
+def _kernel_parts(kernel: Any, dim: int) -> tuple[float, np.ndarray, float]:
+    """(amplitude, length scales, noise) of ``Constant * Matern + White``."""
+    params = kernel.get_params()
+    amp = float(params["k1__k1__constant_value"])
+    scales = np.broadcast_to(np.asarray(params["k1__k2__length_scale"], dtype=float), (dim,))
+    return amp, np.array(scales), float(params["k2__noise_level"])
 
 
 def budget_feature(budget: np.ndarray | float, max_resource: int) -> np.ndarray:

@@ -3,7 +3,7 @@
 At each free slot every paused trial is scored for running to its next (linear) rung and a batch
 of random configurations is scored for running to the minimum resource, with a Gaussian-process
 surrogate of (configuration, budget) -> metric and expected improvement over the best value seen
-at the candidate's target budget (Wistuba, Kadra and Grabocka, "Supervising the multi-fidelity
+so far at any budget (Wistuba, Kadra and Grabocka, "Supervising the multi-fidelity
 race of hyperparameter configurations", NeurIPS 2022). The best candidate wins: a paused trial is
 resumed, a new configuration is started. With probability ``probability_sh`` the successive
 halving rule is tried first (promote a paused trial in the top ``1/eta`` of its rung), so that
@@ -21,8 +21,6 @@ from hpsweep.errors import UsageError
 from hpsweep.schedulers._common import TrackingScheduler, TrialInfo, check_positive_int, linear_rungs
 from hpsweep.schedulers._encode import UnitEncoder, space_params
 from hpsweep.schedulers._surrogate import CurveSurrogate, budget_feature, expected_improvement
-import bisect
-
 from hpsweep.trial import Report, ResumeTrial, StartTrial, Suggestion, Verdict
 
 __all__ = ["DyHPOScheduler"]
@@ -61,18 +59,21 @@ class DyHPOScheduler(TrackingScheduler):
         self.surrogate = CurveSurrogate(dim=self.encoder.dim + 1)
         self._obs_time: dict[tuple[int, int], float] = {}
         self._encoded: dict[int, np.ndarray] = {}
+        self._best = math.inf  # best signed value seen at any budget
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
     def _reset(self) -> None:
         self._obs_time = {}
         self._encoded = {}
+        self._best = math.inf
         self.surrogate = CurveSurrogate(dim=self.encoder.dim + 1)
 
     def _record(self, info: TrialInfo, report: Report) -> tuple[int, float] | None:
         recorded = super()._record(info, report)
         if recorded is not None:
             self._obs_time[(info.trial_id, recorded[0])] = report.time
+            self._best = min(self._best, recorded[1])
         return recorded
 
     def on_trial_start(self, trial: Any) -> None:
@@ -110,7 +111,7 @@ class DyHPOScheduler(TrackingScheduler):
         observed = sum(1 for t in self._trials.values() if t.values)
         if observed < self.n_init or not (paused or allow_new):
             return self._random_start(trial_id, allow_new)
-        news = [self.searcher.space.sample(rng) for _ in range(self.n_candidates)] if allow_new else []
+        news = rng.random((self.n_candidates if allow_new else 0, self.encoder.dim))
         return self._score(paused, news)
 
     def _random_start(self, trial_id: int, allow_new: bool) -> Suggestion | None:
@@ -184,45 +185,25 @@ class DyHPOScheduler(TrackingScheduler):
             self.surrogate.tune(key, x, y, np.random.default_rng([seed, key, 17]))
         self.surrogate.fit(*self._training_data())
 
-    def _incumbents(self) -> tuple[list[int], list[float]]:
-        """Observed levels (ascending) and the best value observed at each."""
-        best: dict[int, float] = {}
-        for info in self._trials.values():
-            for step, value in info.values.items():
-                if value < best.get(step, math.inf):
-                    best[step] = value
-        steps = sorted(best)
-        return steps, [best[s] for s in steps]
-
-    @staticmethod
-    def _incumbent(steps: list[int], values: list[float], level: int) -> float:
-        """Best value at ``level``, else at the largest observed level below it."""
-        i = bisect.bisect_right(steps, level)
-        return values[i - 1] if i else math.inf
-
-    def _score(self, paused: list[TrialInfo], news: list[dict[str, Any]]) -> Suggestion | None:
+    def _score(self, paused: list[TrialInfo], news: np.ndarray) -> Suggestion | None:
         self._fit()
         targets = [self.next_level(t.last_step) or self.max_resource for t in paused]
         rows = np.vstack([
             self._rows(paused, targets),
-            np.column_stack([
-                self.encoder.encode_many(news).reshape(len(news), self.encoder.dim),
-                np.full(len(news), budget_feature(self.levels[0], self.max_resource)),
-            ]),
+            np.column_stack([news, np.full(len(news), budget_feature(self.levels[0],
+                                                                       self.max_resource))]),
         ])
         if not len(rows):
             return None
         mu, sd = self.surrogate.predict(rows)
-        steps, values = self._incumbents()
-        best = np.array([self._incumbent(steps, values, b)
-                         for b in [*targets, *([self.levels[0]] * len(news))]])
-        best = np.where(np.isfinite(best), best, mu.max())
-        score = expected_improvement(mu, sd, best)
+        best = self._best if math.isfinite(self._best) else float(mu.max())
+        score = expected_improvement(mu, sd, np.full(len(mu), best))
         winner = int(np.argmax(score))
         if winner < len(paused):
             info = paused[winner]
             return ResumeTrial(trial_id=info.trial_id, resource=targets[winner],
                                reason=f"DyHPO: best EI {score[winner]:.3g} resumes trial "
                                       f"{info.trial_id} to {targets[winner]}")
-        return StartTrial(config=news[winner - len(paused)], resource=self.levels[0],
+        return StartTrial(config=self.encoder.decode(news[winner - len(paused)]),
+                          resource=self.levels[0],
                           reason=f"DyHPO: best EI {score[winner]:.3g} is a new configuration")

@@ -1,5 +1,5 @@
 """The tuner: the one loop that asks the scheduler, launches through the executor, and persists."""
 
-from hpsweep.tuner._tuner import Launcher, TuneResult, Tuner, TunerCallback, derive_seed
+from hpsweep.tuner._tuner import Launcher, Tuner, TunerCallback, TuneResult, derive_seed
 
 __all__ = ["Launcher", "TuneResult", "Tuner", "TunerCallback", "derive_seed"]

@@ -18,6 +18,7 @@ from hpsweep.errors import StudyError, UsageError
 from hpsweep.executors.base import Executor
 from hpsweep.executors.metrics import MetricParser, compile_metric_regex
 from hpsweep.schedulers.base import Scheduler
+from hpsweep.search.base import Mode
 from hpsweep.space import Sweep
 from hpsweep.store import ResultsCsv, Store, StudyDir
 from hpsweep.tuner._tuner import Tuner, TunerCallback
@@ -107,6 +108,12 @@ class SweepOptions:
             compile_metric_regex(self.metric_regex)
 
 
+def _mode(text: str) -> Mode:
+    if text not in ("min", "max"):
+        raise UsageError(f"mode {text!r}: use min or max.")
+    return "min" if text == "min" else "max"
+
+
 def make_scheduler_for(options: SweepOptions, sweep: Sweep) -> Scheduler:
     from hpsweep.schedulers import make_scheduler
     from hpsweep.search import make_searcher
@@ -114,16 +121,17 @@ def make_scheduler_for(options: SweepOptions, sweep: Sweep) -> Scheduler:
     multi = len(options.metrics) > 1
     # `none` runs the command once as written: a grid over the empty space has one point.
     strategy = "grid" if options.strategy == "none" else options.strategy
+    modes = [_mode(m) for m in options.modes]
     searcher = make_searcher(
-        strategy, sweep.space, metric=options.metric, mode=options.mode,  # type: ignore[arg-type]
+        strategy, sweep.space, metric=options.metric, mode=modes[0],
         seed=options.seed, metrics=options.metrics if multi else None,
-        modes=options.modes if multi else None, points_to_evaluate=options.enqueue or None,
+        modes=modes if multi else None, points_to_evaluate=options.enqueue or None,
     )
     extra: dict[str, Any] = {}
     if options.perturbation_interval is not None:
         extra["perturbation_interval"] = options.perturbation_interval
     return make_scheduler(
-        options.scheduler, searcher=searcher, metric=options.metric, mode=options.mode,
+        options.scheduler, searcher=searcher, metric=options.metric, mode=modes[0],
         resource_attr=options.resource_attr, min_resource=options.min_resource,
         max_resource=options.max_resource, reduction_factor=options.reduction_factor,
         brackets=options.brackets, probability_sh=options.probability_sh, seed=options.seed, **extra,

@@ -209,27 +209,32 @@
   }
 
   // -- live updates -----------------------------------------------------------------------------
-  function pollStudy(token) {
+  // Polls for changes; a study whose page takes long to fetch and draw is polled less often, so a
+  // huge live study never keeps the browser and the server busy all the time.
+  function pollStudy(token, delay) {
     if (EMBED) return;
     view.timer = setTimeout(async () => {
       if (token !== view.token) return;
+      let next = POLL_MS;
       try {
         const study = view.study;
         const answer = await api("/api/studies/" + study.id + "/events?since=" + study.lastEvent);
         if (token !== view.token) return;
         if (answer.stamp !== study.stamp || answer.live !== study.bundle.summary.live) {
+          const t0 = performance.now();
           const bundle = await api("/api/studies/" + study.id);
           if (token !== view.token) return;
           study.bundle = bundle;
           study.stamp = answer.stamp;
           study.lastEvent = answer.last;
           renderStudy();
+          next = Math.max(POLL_MS, 3 * (performance.now() - t0));
         }
       } catch (err) {
         setLive(false, "connection lost: " + err.message);
       }
-      pollStudy(token);
-    }, POLL_MS);
+      pollStudy(token, next);
+    }, delay === undefined ? POLL_MS : delay);
   }
 
   // -- trial view -------------------------------------------------------------------------------

@@ -47,10 +47,23 @@
     { margin: { l: 60, r: 60, t: 40, b: 20 } });
   }
 
+  // At most MAX_CURVES curves: every running trial, then the best by the objective.
+  const MAX_CURVES = 200;
+
+  function curveTrials(b) {
+    const withReports = b.trials.filter((t) => (t.reports || []).length);
+    if (withReports.length <= MAX_CURVES) return withReports;
+    const sign = b.summary.mode === "max" ? -1 : 1;
+    const rank = (t) => (t.state === "running" ? -Infinity : t.value === null ? Infinity : sign * t.value);
+    return withReports.slice().sort((x, y) => (rank(x) === rank(y) ? x.trial_id - y.trial_id : rank(x) < rank(y) ? -1 : 1))
+      .slice(0, MAX_CURVES);
+  }
+
   function renderCurves(b) {
     const metric = b.summary.metric;
     const traces = [];
-    b.trials.forEach((t) => {
+    const shown = curveTrials(b);
+    shown.forEach((t) => {
       const points = (t.reports || []).filter((r) => typeof r.metrics[metric] === "number");
       if (!points.length) return;
       traces.push({ type: "scatter", mode: points.length > 1 ? "lines" : "markers", name: "trial " + t.trial_id, showlegend: false,
@@ -62,7 +75,8 @@
     const symbols = { stopped: "x", paused: "square", resumed: "triangle-right" };
     const colors = { stopped: "#e03131", paused: "#f59f00", resumed: "#1c7ed6" };
     Object.keys(symbols).forEach((kind) => {
-      const ms = b.marks.filter((m) => m.kind === kind);
+      const ids = new Set(shown.map((t) => t.trial_id));
+      const ms = b.marks.filter((m) => m.kind === kind && ids.has(m.trial_id));
       if (!ms.length) return;
       traces.push({ type: "scatter", mode: "markers", name: kind, x: ms.map((m) => m.step), y: ms.map((m) => m.value),
         marker: { symbol: symbols[kind], size: 10, color: colors[kind], line: { width: 1, color: "#fff" } },
