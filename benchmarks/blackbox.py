@@ -324,6 +324,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="seeds for which optuna:gp runs the longest budget")
     parser.add_argument("--hpsweep-gp-seeds-long", type=int, default=0,
                         help="seeds for which hpsweep:gp (same sampler) runs the longest budget")
+    parser.add_argument("--seeds-of", nargs="*", default=[], metavar="METHOD=N",
+                        help="fewer seeds for a method, e.g. hpsweep:gp=5")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the runs already in --out and run only the missing ones")
     parser.add_argument("--summarize", type=Path, default=None,
                         help="only print the tables of an earlier --out file")
     parser.add_argument("--workers", type=int, default=2)
@@ -337,18 +341,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(markdown(summarise(data["results"], evals), data.get("overhead", [])))
         return 0
     long_seeds = {"optuna:gp": args.gp_seeds_long, "hpsweep:gp": args.hpsweep_gp_seeds_long}
+    seeds_of = {m: int(n) for m, _, n in (item.partition("=") for item in args.seeds_of)}
+    done: set[tuple[str, str, int, int]] = set()
+    results: list[dict[str, Any]] = []
+    earlier_wall = 0.0
+    if args.resume and args.out.is_file():
+        earlier = json.loads(args.out.read_text())
+        results = earlier["results"]
+        earlier_wall = float(earlier.get("wall_seconds", 0.0))
+        done = {(r["method"], r["function"], r["seed"], r["n"]) for r in results}
     jobs = []
     for method in args.methods:
         for fname in args.functions:
-            for seed in range(args.seeds):
+            for seed in range(seeds_of.get(method, args.seeds)):
                 n = evals[-1]
                 if seed >= long_seeds.get(method, args.seeds):
                     n = evals[0]
-                jobs.append((method, fname, seed, n))
+                if (method, fname, seed, n) not in done:
+                    jobs.append((method, fname, seed, n))
     jobs.sort(key=lambda j: -(j[3] * (50 if _is_gp(j[0]) or j[0] == "hpsweep:auto" else 1)))
     start = time.perf_counter()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    results: list[dict[str, Any]] = []
     over: list[dict[str, float]] = []
 
     def save() -> dict[str, float]:
@@ -356,7 +369,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for r in results:
             seconds[r["method"]] = seconds.get(r["method"], 0.0) + r["seconds"]
         args.out.write_text(json.dumps({
-            "argv": sys.argv, "wall_seconds": time.perf_counter() - start, "results": results,
+            "argv": sys.argv, "wall_seconds": earlier_wall + time.perf_counter() - start,
+            "results": results,
             "overhead": over, "cpu_seconds_by_method": seconds}, indent=1))
         return seconds
 

@@ -29,7 +29,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,7 @@ HPSWEEP_OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "hpsweep-promotion": ("promotion", {"brackets": 1}),
     "hpsweep-hyperband": ("hyperband", {"brackets": 5}),
     "hpsweep-bohb": ("bohb", {"brackets": 5}),
-    "hpsweep-dyhpo": ("dyhpo", {"probability_sh": 0.25}),
+    "hpsweep-dyhpo": ("dyhpo", {"probability_sh": 0.25, "rung_increment": 2}),
     "hpsweep-pbt": ("pbt", {"perturbation_interval": 4, "population_size": 16}),
 }
 
@@ -393,8 +393,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "mf")
     parser.add_argument("--jobs", type=int, default=2, help="runs in parallel")
-    parser.add_argument("--peer-timeout", type=float, default=180.0,
+    parser.add_argument("--peer-timeout", type=float, default=400.0,
                         help="real seconds before a Syne Tune run is cut off (reported as capped)")
+    parser.add_argument("--dyhpo-timeout", type=float, default=45.0,
+                        help="the same cut-off for Syne Tune's DyHPO, which is far slower")
     parser.add_argument("--peer-worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--peer-budget", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -411,14 +413,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     peer_python = None
     if any(m.startswith("synetune-") for m in args.methods):
         peer_python = str(ensure_syne_tune(sys.executable))
-    jobs = [(m, t, s, args.workers, budgets[t], str(args.data_dir), peer_python, args.peer_timeout)
-            for m in args.methods for t in args.tasks for s in args.seeds]
+    slow_first = {"optuna-tpe-sha": 0, "optuna-tpe-hyperband": 1, "synetune-bohb": 2,
+                  "synetune-dyhpo": 3}
+    jobs = [(m, t, s, args.workers, budgets[t], str(args.data_dir), peer_python,
+             args.dyhpo_timeout if m == "synetune-dyhpo" else args.peer_timeout)
+            for m in sorted(args.methods, key=lambda m: slow_first.get(m, 9))
+            for t in args.tasks for s in args.seeds]
     args.output.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool, \
             (args.output / "runs.jsonl").open("w") as sink:
-        for row in pool.map(_job, jobs):
+        for future in as_completed([pool.submit(_job, job) for job in jobs]):
+            row = future.result()
             rows.append(row)
             sink.write(json.dumps(row) + "\n")
             sink.flush()

@@ -3,6 +3,7 @@ pruning, resume, and the study the command line reads."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import subprocess
@@ -13,6 +14,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sklearn.datasets import make_classification
+from sklearn.linear_model import SGDClassifier
+from sklearn.model_selection import train_test_split
 
 from hpsweep.api import SearchConfig, SearchEngine, TrialHandle, TrialPruned
 from hpsweep.errors import StudyError, UsageError
@@ -31,10 +35,6 @@ def config(tmp: Path, **kw: Any) -> SearchConfig:
 
 def train_classifier(params: dict[str, Any]) -> dict[str, float]:
     """Train a real scikit-learn model; the search maximises validation accuracy."""
-    from sklearn.datasets import make_classification
-    from sklearn.linear_model import SGDClassifier
-    from sklearn.model_selection import train_test_split
-
     x, y = make_classification(n_samples=600, n_features=20, n_informative=6, random_state=0)
     x_tr, x_va, y_tr, y_va = train_test_split(x, y, test_size=0.3, random_state=0)
     model = SGDClassifier(alpha=params["alpha"], eta0=params["eta0"], learning_rate="constant",
@@ -131,7 +131,7 @@ def test_n_jobs_runs_trials_in_parallel_processes(tmp_path: Path) -> None:
     metrics = [t.last_metrics for t in result.trials]
     assert len({m["pid"] for m in metrics}) == 4 and os.getpid() not in {m["pid"] for m in metrics}
     spans = sorted((m["start"], m["end"]) for m in metrics)
-    overlaps = sum(1 for a, b in zip(spans, spans[1:]) if b[0] < a[1])
+    overlaps = sum(1 for a, b in itertools.pairwise(spans) if b[0] < a[1])
     assert overlaps >= 1, spans
 
 
@@ -213,8 +213,11 @@ def test_hpsweep_report_reads_an_api_study(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "hpsweep", "report", str(tmp_path / "api")],
                           capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr
-    best = engine.best_params()
-    assert f"{best['x']:.3g}"[:4] in done.stdout or f"{best['x']:.4g}"[:4] in done.stdout
+    assert "trials   4: 4 completed" in done.stdout
+    assert "best 4 by loss (min)" in done.stdout
+    first_rank = next(line.split() for line in done.stdout.splitlines() if line.startswith("1 "))
+    assert engine.result is not None and engine.result.best_trial is not None
+    assert int(first_rank[1]) == engine.result.best_trial.trial_id
     assert (tmp_path / "api" / "results.csv").is_file()
 
 

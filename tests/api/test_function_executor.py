@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import os
 import subprocess
 import sys
@@ -76,7 +77,7 @@ def test_reports_flow_with_their_steps_and_a_dict_result(tmp_path: Path) -> None
     assert steps == [1, 2, 3, 4, 5, None]
     final = [e for e in events if isinstance(e, ReportEvent)][-1]
     assert final.metrics == {"loss": 0.0, "acc": 1.0}
-    assert [e for e in events if isinstance(e, ReportEvent)][0].metrics["step_seen"] == 5.0
+    assert next(e for e in events if isinstance(e, ReportEvent)).metrics["step_seen"] == 5.0
 
 
 def test_stop_makes_should_prune_true_right_after_the_report(tmp_path: Path) -> None:
@@ -200,3 +201,11 @@ def test_accepts_trial_reads_the_signature() -> None:
 def test_bad_options_are_usage_errors(kwargs: dict[str, Any], words: str) -> None:
     with pytest.raises(UsageError, match=words):
         FunctionExecutor(square, **kwargs)
+
+
+def test_spawn_runs_an_importable_objective(tmp_path: Path) -> None:
+    executor = FunctionExecutor(operator.itemgetter("x"), start_method="spawn", metric="y")
+    events = run_all(executor, [spec(0, {"x": 3.5}, tmp_path)], limit=60.0)
+    reports = [e for e in events if isinstance(e, ReportEvent)]
+    assert [r.metrics for r in reports] == [{"y": 3.5}]
+    assert exits(events)[0].exit_code == 0

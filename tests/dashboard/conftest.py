@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,9 +66,9 @@ def real_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _trial(tid: int, config: dict[str, object], **kw: object) -> TrialRecord:
+def _trial(tid: int, config: dict[str, Any], *, seed: int) -> TrialRecord:
     return TrialRecord(trial_id=tid, config=config, state=TrialState.RUNNING, created=100.0 + tid,
-                       **kw)  # type: ignore[arg-type]
+                       seed=seed)
 
 
 def make_study(root: Path) -> Path:

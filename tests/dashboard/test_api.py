@@ -114,7 +114,9 @@ def test_traversal_over_http_is_refused(server: DashboardServer) -> None:
 
 
 def test_non_local_bind_without_token_is_refused(synthetic_study: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+                                                 capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HPSWEEP_DASHBOARD_TOKEN", raising=False)
     app = Dashboard(studies=[synthetic_study])
     with pytest.raises(UsageError, match="--token"):
         DashboardServer(app=app, host="0.0.0.0", port=0)
@@ -229,3 +231,77 @@ def test_export_is_one_self_contained_file(synthetic_study: Path, tmp_path: Path
     assert len(answers["/api/studies/0"]["trials"]) == 5
     with pytest.raises(UsageError, match=r"\.html"):
         export_html(Dashboard(studies=[synthetic_study]), tmp_path / "report.txt")
+
+
+def test_answers_follow_the_store_as_the_controller_writes(synthetic_study: Path) -> None:
+    from hpsweep.store import Store
+    from hpsweep.trial import Report, TrialRecord, TrialState
+
+    app = Dashboard(studies=[synthetic_study])
+    app.get("/api/studies/0")  # the first reader may create SQLite's -wal/-shm files
+    first = json.loads(app.get("/api/studies/0").body)
+    stamp = json.loads(app.get("/api/studies/0/events").body)["stamp"]
+    assert json.loads(app.get("/api/studies/0").body) == first  # unchanged store: cached answer
+    store = Store.open(synthetic_study / "study.db")
+    trial = TrialRecord(trial_id=5, config={"lr": 0.2, "opt": "sgd"}, state=TrialState.RUNNING,
+                        created=110.0, worker_id=0, started=110.0)
+    store.add_trial(trial)
+    store.update_trial(trial, event="start", time=110.0, data={"worker_id": 0})
+    store.add_report(Report(5, 1, {"loss": 0.05}, 110.5, 0))
+    store.close()
+    polled = json.loads(app.get("/api/studies/0/events", {"since": [str(first["summary"]
+                                                                         ["last_event"])]}).body)
+    assert polled["stamp"] != stamp and [e["kind"] for e in polled["events"]] == ["start"]
+    second = json.loads(app.get("/api/studies/0").body)
+    assert [t["trial_id"] for t in second["trials"]] == [0, 1, 2, 3, 4, 5]
+    assert second["trials"][5]["state"] == "running"
+    assert second["trials"][5]["reports"][0]["metrics"] == {"loss": 0.05}
+
+
+def test_slow_importance_does_not_hold_up_the_study_page(synthetic_study: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    from hpsweep.dashboard import _app
+
+    release = threading.Event()
+
+    def slow(data: Any) -> dict[str, Any]:
+        release.wait(10)
+        return {"params": {}, "n": 0, "note": "slow"}
+
+    monkeypatch.setattr(_app, "importance", slow)
+    app = Dashboard(studies=[synthetic_study])
+    worker = threading.Thread(target=app.get, args=("/api/studies/0/importance",))
+    worker.start()
+    try:
+        time.sleep(0.2)
+        t0 = time.perf_counter()
+        assert app.get("/api/studies/0").status == 200
+        assert app.get("/api/studies/0/events").status == 200
+        assert time.perf_counter() - t0 < 5
+    finally:
+        release.set()
+        worker.join(10)
+
+
+def test_cli_serves_and_prints_the_url(synthetic_study: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import cli_env
+
+    proc = subprocess.Popen([sys.executable, "-m", "hpsweep", "dashboard", str(synthetic_study),
+                             "--port", "0"], env=cli_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        match = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
+        assert match is not None, line
+        status, _, body = _get(match.group(1) + "api/studies")
+        assert status == 200 and json.loads(body)["studies"][0]["n_trials"] == 5
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -19,7 +19,7 @@ import pytest
 from hpsweep.dashboard import Dashboard, DashboardServer, export_html
 from tests.dashboard.conftest import hpsweep_run, write_toy
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -165,3 +165,21 @@ def test_exported_html_opens_offline(browser: Any, real_study: Path, tmp_path: P
         assert tab.errors == []
     finally:
         tab.close()
+
+
+def test_seed_gathering_view_shows_the_spread(browser: Any, synthetic_study: Path) -> None:
+    server = DashboardServer(app=Dashboard(studies=[synthetic_study]), port=0).start()
+    tab = Page(browser)
+    try:
+        tab.page.goto(server.url + "#/study/0/seeds")
+        tab.page.wait_for_selector("#seeds tbody tr", timeout=20000)
+        cells = tab.page.locator("#seeds tbody tr").first.locator("td").all_inner_texts()
+        assert cells[1].split() == ["lr=0.1", "opt=sgd"] and cells[2] == "2" and cells[3] == "0.35"
+        assert "seed 11: 0.4" in cells[8] and "seed 13: 0.3" in cells[8]
+        tab.page.wait_for_selector("#chart-seeds .main-svg", timeout=20000)
+        share, colours = _non_blank(tab.page.locator("#chart-seeds").screenshot())
+        assert share > 0.005 and colours > 20
+        assert tab.errors == []
+    finally:
+        tab.close()
+        server.close()

@@ -1,7 +1,7 @@
 """Fixtures that start real clusters on this machine: Slurm (slurm-wlm) and Ray (two nodes).
 
-Each starts once per test module and is torn down afterwards, leaving no daemon behind. A test
-that needs one is skipped, with the reason, only when it cannot start here.
+Each starts once per test session (on first use) and is torn down at its end, leaving no
+daemon behind. A test that needs one is skipped, with the reason, only when it cannot start here.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from tests.harness.ray_cluster import RayCluster, start_ray_cluster
 from tests.harness.slurm import SlurmCluster, SlurmUnavailable, start_slurm
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def slurm_cluster() -> Iterator[SlurmCluster]:
     base = Path(tempfile.mkdtemp(prefix="hpsweep-slurm-"))
     try:
@@ -35,7 +35,7 @@ def slurm_cluster() -> Iterator[SlurmCluster]:
         pytest.skip(f"Slurm cannot start on this machine: {exc}")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[RayCluster]:
     try:
         import ray  # noqa: F401

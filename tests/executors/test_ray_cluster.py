@@ -31,7 +31,8 @@ def _node_of(trial_dir: Path) -> str:
     return lines[-1] if lines else ""
 
 
-def _running_on(study: Path, node_id: str) -> list[int]:
+def _on_node(study: Path, node_id: str, state: TrialState) -> list[int]:
+    """Trials now in ``state`` whose last run was on node ``node_id``."""
     if not (study / "study.db").exists():
         return []
     try:
@@ -39,11 +40,11 @@ def _running_on(study: Path, node_id: str) -> list[int]:
     except Exception:  # the controller may be creating it right now
         return []
     try:
-        running = store.trials(with_reports=False, states=[TrialState.RUNNING])
+        trials = store.trials(with_reports=False, states=[state])
     finally:
         store.close()
-    return [t.trial_id for t in running if t.trial_dir and _node_of(Path(t.trial_dir))
-            .endswith(node_id)]
+    return [t.trial_id for t in trials
+            if t.trial_dir and _node_of(Path(t.trial_dir)).endswith(node_id)]
 
 
 def _sweep_argv(out: Path, *extra: str) -> list[str]:
@@ -64,9 +65,11 @@ def test_sweep_over_two_nodes_survives_a_lost_node(ray_cluster: RayCluster,
     )
     try:
         deadline = time.monotonic() + 90
-        while len(_running_on(study, worker_id)) < 2:
+        # kill the worker node once ASHA stopped a trial there and others still run there
+        while not (_on_node(study, worker_id, TrialState.STOPPED)
+                   and len(_on_node(study, worker_id, TrialState.RUNNING)) >= 2):
             assert proc.poll() is None, proc.communicate()[0]
-            assert time.monotonic() < deadline, "no two trials ever ran on the worker node"
+            assert time.monotonic() < deadline, "the worker node never had a stop and two runs"
             time.sleep(0.1)
         ray_cluster.kill_worker()
         out, _ = proc.communicate(timeout=180)

@@ -92,7 +92,8 @@ def _bsub(state: Path, argv: list[str]) -> int:
         print("bsub: no command", file=sys.stderr)
         return 255
     job_id = _next_id(state)
-    job = {"id": job_id, "command": command, "out": opts.get("-o"), "cwd": opts.get("-cwd")}
+    job = {"id": job_id, "command": command, "out": opts.get("-o"), "cwd": opts.get("-cwd"),
+           "name": opts.get("-J")}
     (state / f"{job_id}.json").write_text(json.dumps(job))
     subprocess.Popen(
         [sys.executable, "-c",
@@ -140,7 +141,12 @@ def _stat(state: Path, job_id: str) -> str | None:
 
 
 def _bjobs(state: Path, argv: list[str]) -> int:
-    _, ids = _options([a for a in argv if a != "-noheader"])
+    opts, ids = _options([a for a in argv if a not in ("-noheader", "-a")])
+    if "-J" in opts:
+        for path in sorted(state.glob("*.json")):
+            if json.loads(path.read_text()).get("name") == opts["-J"]:
+                print(path.stem)
+        return 0
     missing = False
     for job_id in ids:
         stat = _stat(state, job_id)

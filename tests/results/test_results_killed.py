@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.conftest import PY, cli_env
+from tests.results.conftest import SEEDED, make_study
 
 from hpsweep.cli.main import main
 from hpsweep.store import Store
 from hpsweep.trial import TrialState
-from tests.conftest import PY, cli_env
-from tests.results.conftest import SEEDED, make_study
 
 # x < 3 ends at once; x >= 3 hangs until its controller's death takes it down.
 HANGING = """

@@ -108,3 +108,14 @@ def test_write_plots_with_kinds_and_formats(seeded_study: Path, tmp_path: Path) 
     data = load_study_data(seeded_study)
     written = write_plots(data, tmp_path, kinds=["history", "slice"], formats=["html"])
     assert sorted(p.name for p in written) == ["history.html", "slice.html"]
+
+
+def test_auto_method_and_unknown_method(importance_study: Path) -> None:
+    from hpsweep.errors import UsageError
+    from hpsweep.results._importance import resolve_method
+
+    assert resolve_method("auto", 30) == "fanova" and resolve_method("auto", 5000) == "mdi"
+    data = load_study_data(importance_study)
+    assert param_importance(data) == param_importance(data, method="fanova")
+    with pytest.raises(UsageError, match="importance method 'shap'"):
+        param_importance(data, method="shap")

@@ -113,3 +113,21 @@ def test_bad_input_leaves_no_folder(seeded_study: Path, tmp_path: Path) -> None:
     assert main(["seeds", str(seeded_study), "--num-seeds", "1", "--out",
                  str(tmp_path / "none"), "-q"]) == 2
     assert not (tmp_path / "none").exists()
+
+
+def test_study_with_seed_arg_keeps_the_original_seed(tmp_path: Path) -> None:
+    from tests.results.conftest import SEEDED, make_study
+
+    study = make_study(tmp_path, SEEDED, ["--metric", "m", "--seed-arg", "random_seed",
+                                          "--seed", "2"], ["--x", "[2, 5]"])
+    original = load_study_data(study).trial(0)
+    assert main(["seeds", str(study), "--num-seeds", "3", "--plain", "-q"]) == 0
+    doc = json.loads((study / "seeds-0" / "seeds_summary.json").read_text())
+    assert doc["seeds"][0] == original.seed
+    new = load_study_data(study / "seeds-0").trials
+    assert len(new) == 2 and original.seed not in {t.config["random_seed"] for t in new}
+    values = [original.last_metrics["m"]] + [t.last_metrics["m"] for t in new]
+    assert doc["keys"]["m"]["mean"] == round(statistics.mean(values), 3)
+    for t in new:  # the seed option is passed once, with the gathered seed
+        argv = json.loads(Path(t.trial_dir, "manifest.json").read_text())["argv"]
+        assert [a for a in argv if "random_seed" in a] == [f"--random_seed={t.config['random_seed']}"]

@@ -22,7 +22,7 @@ SCHEDULER_OPTIONS: dict[str, dict[str, Any]] = {
     "promotion": {"brackets": 2},
     "hyperband": {"brackets": 3},
     "bohb": {"brackets": 3},
-    "dyhpo": {"probability_sh": 0.3, "rung_increment": 2},
+    "dyhpo": {"probability_sh": 0.3, "rung_increment": 3, "n_candidates": 32},
     "pbt": {"perturbation_interval": 3, "population_size": 6},
 }
 

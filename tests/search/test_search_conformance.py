@@ -7,6 +7,7 @@ only when active, and a searcher rebuilt from the store's trials continues the s
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,8 +18,22 @@ from hpsweep.space import SearchSpace
 from hpsweep.trial import TrialRecord, TrialState
 
 # GP fits a model per trial: keep its runs short (its startup phase is 10 trials).
-N_TRIALS = {"gp": 13, "auto": 13}
+N_TRIALS = {"gp": 12, "auto": 13}
 DEFAULT_TRIALS = 24
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """The GP's tiny models run fastest on one thread; more only contend on a busy machine."""
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def conditional_space() -> SearchSpace:

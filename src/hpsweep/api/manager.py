@@ -136,7 +136,7 @@ class TrialManager:
         """The ``n`` best completed trials by the objective, best first."""
         return best_trials(self.data(), n)
 
-    def get_importance(self, *, method: str = "fanova", seed: int = 0) -> dict[str, float]:
+    def get_importance(self, *, method: str = "auto", seed: int = 0) -> dict[str, float]:
         """Importance per parameter (normalised to sum 1), highest first."""
         from hpsweep.results import param_importance
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from hpsweep.errors import UsageError
@@ -18,7 +19,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="port to listen on (default 8765, 0: any free)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default 127.0.0.1); any other needs --token")
-    p.add_argument("--token", help="access token every request must carry (needed with --host)")
+    p.add_argument("--token", default=os.environ.get("HPSWEEP_DASHBOARD_TOKEN"),
+                   help="access token every request must carry (needed with --host; default "
+                        "$HPSWEEP_DASHBOARD_TOKEN, which keeps it out of the process list)")
     p.add_argument("--export", metavar="FILE.html",
                    help="write one self-contained HTML file with the same charts and exit")
 

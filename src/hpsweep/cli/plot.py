@@ -18,8 +18,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="FOLDER", help="where to write (default DIR/plots)")
     p.add_argument("--format", action="append", choices=["png", "html"],
                    help="png and/or html (default both)")
-    p.add_argument("--importance", default="fanova", choices=["fanova", "ped-anova", "mdi"],
-                   help="importance method (default fanova)")
+    p.add_argument("--importance", default="auto", choices=["auto", "fanova", "ped-anova", "mdi"],
+                   help="importance method (default auto: fanova up to 300 completed trials, "
+                        "mdi above)")
     p.add_argument("--seed", type=int, default=0, help="seed of the importance model")
 
 

@@ -74,6 +74,7 @@ class _Source:
     def __init__(self, study: StudyDir) -> None:
         self.study = study
         self._lock = threading.Lock()
+        self._importance_lock = threading.Lock()
         self._stamp: tuple[int, ...] | None = None
         self._info: StudyData | None = None
         self._importance: tuple[tuple[int, ...], dict[str, Any]] | None = None
@@ -114,7 +115,7 @@ class _Source:
     def importance(self) -> dict[str, Any]:
         info = self.info()
         key = tuple(sorted(t.trial_id for t in info.trials if t.state.is_final))
-        with self._lock:
+        with self._importance_lock:  # a slow fit must not hold up the study page or the poll
             if self._importance is None or self._importance[0] != key:
                 self._importance = (key, importance(info))
             return self._importance[1]

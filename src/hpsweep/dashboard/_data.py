@@ -251,7 +251,7 @@ def trial_detail(info: StudyData, trial_id: int) -> dict[str, Any] | None:
     files = [f"{relative}/{name}" for name in ("stdout.log", "stderr.log")
              if relative is not None and (folder / name).is_file()]
     return clean({
-        "study_id": None, "metric": info.metric, "metrics": list(info.metrics),
+        "study_id": None, "study_name": info.name, "metric": info.metric, "metrics": list(info.metrics),
         "trial": trial_json(trial, info.metrics),
         "argv": manifest.get("argv"), "cwd": manifest.get("cwd"), "runs": manifest.get("runs", []),
         "history": [_event_json(e) for e in info.events if e.trial_id == trial_id],

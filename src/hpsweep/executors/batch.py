@@ -19,6 +19,7 @@ import json
 import os
 import shlex
 import time
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -85,6 +86,10 @@ class BatchBackend(ABC):
     @abstractmethod
     def cancel(self, job_id: str) -> None:
         """Cancel a queued or running job (no error when it has ended already)."""
+
+    @abstractmethod
+    def find(self, job_name: str) -> str | None:
+        """The id of the job called ``job_name`` (names are unique per run), or None."""
 
 
 class OffsetTail:
@@ -228,33 +233,40 @@ class BatchExecutor(Executor):
         script = trial_dir / SCRIPT_FILE
         script.write_text(render_job_script(spec))
         script.chmod(0o755)
+        report_path = Path(spec.env.get("HPSWEEP_REPORT_FILE", str(trial_dir / "reports.jsonl")))
+        job = _Job(
+            trial_id=spec.trial_id, job_id="", trial_dir=trial_dir, slot=slot,
+            timeout=spec.timeout,
+            reports=OffsetTail(report_path, OffsetTail.size(report_path)),
+            stdout=OffsetTail(trial_dir / "stdout.log", OffsetTail.size(trial_dir / "stdout.log")),
+        )
+        # The record is written before submitting, with a unique job name: a controller killed
+        # between the submission and the job id being saved is found again by that name.
+        job_name = f"hpsweep-{spec.trial_id}-{uuid.uuid4().hex[:8]}"
+        record = {"job_id": None, "job_name": job_name, "backend": self.backend.name,
+                  "timeout": spec.timeout, "report_file": str(report_path),
+                  "submitted": time.time()}
+        self._save_offsets(job)
+        _write_json(trial_dir / JOB_FILE, record)
         try:
-            job_id = self.backend.submit(script, spec, job_name=f"hpsweep-{spec.trial_id}")
+            job.job_id = self.backend.submit(script, spec, job_name=job_name)
         except (SubmitError, OSError) as exc:
+            (trial_dir / JOB_FILE).unlink()
             self._pending.append(
                 ExitEvent(spec.trial_id, None, self.clock.now(), ErrorKind.LAUNCH,
                           f"{self.backend.name} did not accept the job: {exc}")
             )
             return
-        report_path = Path(spec.env.get("HPSWEEP_REPORT_FILE", str(trial_dir / "reports.jsonl")))
-        job = _Job(
-            trial_id=spec.trial_id, job_id=job_id, trial_dir=trial_dir, slot=slot,
-            timeout=spec.timeout,
-            reports=OffsetTail(report_path, OffsetTail.size(report_path)),
-            stdout=OffsetTail(trial_dir / "stdout.log", OffsetTail.size(trial_dir / "stdout.log")),
-        )
-        record = {"job_id": job_id, "backend": self.backend.name, "timeout": spec.timeout,
-                  "report_file": str(report_path), "submitted": time.time()}
-        _write_json(trial_dir / JOB_FILE, record)
-        self._save_offsets(job)
+        _write_json(trial_dir / JOB_FILE, {**record, "job_id": job.job_id})
         self._jobs[spec.trial_id] = job
 
     def reattach(self, trials: Mapping[int, str]) -> set[int]:
         """Follow again the jobs a previous controller submitted for ``{trial_id: trial_dir}``.
 
-        Returns the ids now followed: their jobs are queued, running, or ended with an exit file
-        (their remaining reports and their exit then arrive through :meth:`poll`). The other
-        trials have no job to follow; the caller treats them as interrupted and runs them again.
+        Returns the ids now followed: every trial whose job the scheduler still knows (queued,
+        running or ended) or whose job left its exit file; their remaining reports and their
+        exit arrive through :meth:`poll`. The other trials have no job to follow (never
+        submitted, or forgotten by the scheduler); the caller treats them as interrupted.
         """
         found: dict[str, _Job] = {}
         for trial_id, folder in trials.items():
@@ -265,14 +277,13 @@ class BatchExecutor(Executor):
         attached: set[int] = set()
         for job_id, job in found.items():
             state = states.get(job_id, JobState.UNKNOWN)
-            has_exit = (job.trial_dir / EXIT_FILE).exists()
-            if state in (JobState.PENDING, JobState.RUNNING) or has_exit:
-                busy = {j.slot.worker_id for j in self._jobs.values()} | self._reserved
-                free = sorted(set(range(self.max_jobs + len(found))) - busy)
-                job.slot = Slot(worker_id=free[0])
-                job.state = state
-                self._jobs[job.trial_id] = job
-                attached.add(job.trial_id)
+            if state is JobState.UNKNOWN and not (job.trial_dir / EXIT_FILE).exists():
+                continue
+            busy = {j.slot.worker_id for j in self._jobs.values()} | self._reserved
+            job.slot = Slot(worker_id=min(set(range(self.max_jobs + len(found))) - busy))
+            job.state = state
+            self._jobs[job.trial_id] = job
+            attached.add(job.trial_id)
         return attached
 
     def _job_from_folder(self, trial_id: int, trial_dir: Path) -> _Job | None:
@@ -283,8 +294,16 @@ class BatchExecutor(Executor):
             return None
         if record.get("backend") != self.backend.name:
             return None
+        job_id = record.get("job_id")
+        if job_id is None:  # killed while submitting: did the job get through?
+            try:
+                job_id = self.backend.find(str(record.get("job_name")))
+            except (OSError, SubmitError):
+                job_id = None
+            if job_id is None:
+                return None
         return _Job(
-            trial_id=trial_id, job_id=str(record["job_id"]), trial_dir=trial_dir,
+            trial_id=trial_id, job_id=str(job_id), trial_dir=trial_dir,
             slot=Slot(worker_id=-1), timeout=record.get("timeout"),
             reports=OffsetTail(Path(record["report_file"]), int(offsets.get("reports", 0))),
             stdout=OffsetTail(trial_dir / "stdout.log", int(offsets.get("stdout", 0))),
@@ -366,7 +385,12 @@ class BatchExecutor(Executor):
             )
         if job.state == JobState.TIMEOUT:
             return None, ErrorKind.TIMEOUT, f"{name} job {job.job_id} hit its time limit"
-        return None, None, f"{self.backend.name} job {job.job_id} ended without an exit status"
+        if job.stop_requested:
+            return None, None, ""
+        return None, ErrorKind.CRASH, (
+            f"{name} job {job.job_id} ended ({job.state.value}) before its script finished; "
+            f"see {job.trial_dir / 'batch.out'}"
+        )
 
     def _read(self, job: _Job, *, final: bool) -> list[ExecutorEvent]:
         out: list[ExecutorEvent] = []

@@ -114,6 +114,12 @@ class LsfBackend(BatchBackend):
     def cancel(self, job_id: str) -> None:
         subprocess.run(["bkill", job_id], capture_output=True, timeout=self.command_timeout)
 
+    def find(self, job_name: str) -> str | None:
+        argv = ["bjobs", "-a", "-noheader", "-o", "jobid", "-J", job_name]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=self.command_timeout)
+        ids = [w for w in done.stdout.split() if w.isdigit()]
+        return ids[0] if ids else None
+
 
 def lsf_executor(
     *,

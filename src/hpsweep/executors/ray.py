@@ -190,6 +190,8 @@ class _Run:
     stop_requested: bool = False
     timed_out: bool = False
     retried: bool = False
+    fresh: bool = False  # its actor was created for it (and may still wait for resources)
+    request: dict[str, Any] = field(default_factory=dict)
     pending: list[ExecutorEvent] = field(default_factory=list)
 
 
@@ -314,13 +316,33 @@ class RayExecutor(Executor):
         token = uuid.uuid4().hex
         (trial_dir / TOKEN_FILE).write_text(token)
         files = {} if self.shared_dir else _read_tree(trial_dir, _STREAMED)
-        request = {"trial_dir": str(trial_dir), "argv": list(spec.argv), "env": dict(spec.env),
-                   "cwd": spec.cwd, "shared": self.shared_dir, "token": token, "files": files}
+        run.request = {"trial_dir": str(trial_dir), "argv": list(spec.argv),
+                       "env": dict(spec.env), "cwd": spec.cwd, "shared": self.shared_dir,
+                       "token": token, "files": files}
+        run.fresh = not self._idle
         if self._idle:
             run.actor, run.node = self._idle.pop()
         else:
             run.actor = self._actor_class.remote()
-        run.ref = run.actor.start.remote(request)
+        run.ref = run.actor.start.remote(run.request)
+
+    def _rebalance(self) -> None:
+        """Idle actors hold their resources: hand them to runs whose new actor is still waiting
+        for resources, and let go of the ones a shrunken cluster no longer has room for."""
+        for run in self._runs.values():
+            if not self._idle:
+                break
+            if run.fresh and not run.started and run.ref is not None:
+                with contextlib.suppress(Exception):
+                    self._ray.kill(run.actor)
+                run.actor, run.node = self._idle.pop()
+                run.fresh = False
+                run.ref = run.actor.start.remote(run.request)
+        while self._idle and len(self._idle) + len(self._runs) > self.capacity():
+            actor, _ = self._idle.pop(0)
+            self._nodes.pop(actor, None)
+            with contextlib.suppress(Exception):
+                self._ray.kill(actor)
 
     # -- watching --------------------------------------------------------------------------------
     def poll(self, timeout: float) -> list[ExecutorEvent]:
@@ -343,6 +365,7 @@ class RayExecutor(Executor):
             run.pending.clear()
             if run.ref is None:
                 del self._runs[tid]
+        self._rebalance()
         return events
 
     def _until_deadline(self) -> float:

@@ -147,6 +147,12 @@ class SlurmBackend(BatchBackend):
     def cancel(self, job_id: str) -> None:
         subprocess.run(["scancel", job_id], capture_output=True, timeout=self.command_timeout)
 
+    def find(self, job_name: str) -> str | None:
+        argv = ["squeue", "-h", "--states=all", "-o", "%i", "-n", job_name]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=self.command_timeout)
+        ids = done.stdout.split()
+        return ids[0] if done.returncode == 0 and ids else None
+
 
 def slurm_executor(
     *,

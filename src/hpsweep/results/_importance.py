@@ -1,8 +1,11 @@
 """Parameter importance through Optuna's evaluators on the study converted to an Optuna study.
 
-``fanova`` (the default; a random forest from scikit-learn with functional ANOVA) and
-``ped-anova`` (PED-ANOVA; quick, no model) are Optuna's; ``mdi`` is Optuna's mean decrease in
-impurity. Importance needs at least two completed trials that share two or more searched
+``fanova`` (a random forest from scikit-learn with functional ANOVA) and ``ped-anova``
+(PED-ANOVA; quick, no model) are Optuna's; ``mdi`` is Optuna's mean decrease in impurity of a
+scikit-learn random forest. ``auto`` (the default) takes fanova up to
+:data:`FANOVA_MAX_TRIALS` completed trials and mdi above, because fanova's cost grows quickly
+with the number of trials (about 50 s for 1000 trials on a small machine, against 0.4 s for mdi;
+see benchmarks/RESULTS.md). Importance needs at least two completed trials that share two or more searched
 parameters; parameters absent from some completed trials (conditional ones) are left out.
 """
 
@@ -25,9 +28,20 @@ from hpsweep.errors import UsageError
 from hpsweep.results._optuna import to_optuna_study
 from hpsweep.results._study import StudyData
 
-__all__ = ["METHODS", "make_evaluator", "param_importance"]
+__all__ = ["FANOVA_MAX_TRIALS", "METHODS", "make_evaluator", "param_importance",
+           "resolve_method"]
 
-METHODS = ("fanova", "ped-anova", "mdi")
+METHODS = ("auto", "fanova", "ped-anova", "mdi")
+FANOVA_MAX_TRIALS = 300
+
+
+def resolve_method(method: str, n_completed: int) -> str:
+    """``auto`` as the method it stands for with ``n_completed`` trials; others unchanged."""
+    if method == "auto":
+        return "fanova" if n_completed <= FANOVA_MAX_TRIALS else "mdi"
+    if method not in METHODS:
+        raise UsageError(f"importance method {method!r}: use one of {', '.join(METHODS)}.")
+    return method
 
 
 def make_evaluator(method: str, *, seed: int = 0) -> BaseImportanceEvaluator:
@@ -43,13 +57,14 @@ def make_evaluator(method: str, *, seed: int = 0) -> BaseImportanceEvaluator:
     raise UsageError(f"importance method {method!r}: use one of {', '.join(METHODS)}.")
 
 
-def param_importance(data: StudyData, *, metric: str | None = None, method: str = "fanova",
+def param_importance(data: StudyData, *, metric: str | None = None, method: str = "auto",
                      seed: int = 0, study: optuna.Study | None = None) -> dict[str, float]:
     """Importance per searched parameter for ``metric`` (default: the objective), highest first.
 
     The scores are non-negative and sum to 1 (Optuna normalises them). An empty dict when the
     study has too few completed trials or parameters to compare.
     """
+    resolve_method(method, 0)  # an unknown method is an error even before any trial ends
     metric = metric or data.metric
     index = data.metrics.index(metric) if metric in data.metrics else None
     study = study if study is not None else to_optuna_study(data)
@@ -65,7 +80,7 @@ def param_importance(data: StudyData, *, metric: str | None = None, method: str 
         value = _user_metric(trial, metric)
         return float("nan") if value is None else value
 
-    evaluator = make_evaluator(method, seed=seed)
+    evaluator = make_evaluator(resolve_method(method, len(completed)), seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:

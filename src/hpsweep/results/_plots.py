@@ -8,6 +8,7 @@ spread).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,10 @@ from typing import Any
 import optuna
 
 from hpsweep.errors import UsageError
-from hpsweep.results._importance import param_importance
+from hpsweep.results._importance import param_importance, resolve_method
 from hpsweep.results._optuna import to_optuna_study
 from hpsweep.results._study import StudyData
+from hpsweep.trial import TrialState
 
 __all__ = ["KINDS", "available_kinds", "html_figure", "mpl_figure", "write_plots"]
 
@@ -44,7 +46,7 @@ def _check(kind: str) -> None:
 class _Context:
     """What several plots share: the in-memory Optuna study and the importance scores."""
 
-    def __init__(self, data: StudyData, *, method: str = "fanova", seed: int = 0) -> None:
+    def __init__(self, data: StudyData, *, method: str = "auto", seed: int = 0) -> None:
         self.data = data
         self.method = method
         self.seed = seed
@@ -66,7 +68,9 @@ class _Context:
 
     @property
     def importance_title(self) -> str:
-        return f"{self.data.name}: parameter importance for {self.data.metric} ({self.method})"
+        n_done = sum(1 for t in self.data.trials if t.state is TrialState.COMPLETED)
+        method = resolve_method(self.method, n_done)
+        return f"{self.data.name}: parameter importance for {self.data.metric} ({method})"
 
 
 def mpl_figure(kind: str, data: StudyData, *, ctx: _Context | None = None) -> Any:
@@ -106,7 +110,7 @@ def html_figure(kind: str, data: StudyData, *, ctx: _Context | None = None) -> A
 
 
 def write_plots(data: StudyData, out_dir: str | Path, *, kinds: Sequence[str] | None = None,
-                formats: Sequence[str] = ("png", "html"), method: str = "fanova",
+                formats: Sequence[str] = ("png", "html"), method: str = "auto",
                 seed: int = 0) -> list[Path]:
     """Write ``<kind>.png`` and ``<kind>.html`` into ``out_dir``; returns the written paths."""
     for fmt in formats:
@@ -125,7 +129,9 @@ def write_plots(data: StudyData, out_dir: str | Path, *, kinds: Sequence[str] | 
         if "png" in formats:
             fig = mpl_figure(kind, data, ctx=ctx)
             path = target / f"{kind}.png"
-            fig.savefig(path, dpi=110)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # Optuna's tight-layout notes
+                fig.savefig(path, dpi=110)
             _close(fig)
             written.append(path)
         if "html" in formats:

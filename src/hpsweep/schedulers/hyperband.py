@@ -75,7 +75,6 @@ class HyperbandScheduler(TrackingScheduler):
             infos = [self._trials[t] for t in current if t in self._trials]
             done = len(current) == run.capacity or k > 0
             done = done and len(infos) == len(current)
-            done = done and all(i.state is not TrialState.RUNNING for i in infos)
             done = done and all(i.value_at(level) is not None or i.state.is_final for i in infos)
             if not done or k == len(run.levels) - 1:
                 return k, current, done
@@ -98,6 +97,10 @@ class HyperbandScheduler(TrackingScheduler):
         return None
 
     def suggest(self, trial_id: int, *, allow_new: bool) -> Suggestion | None:
+        if not allow_new:  # no more trials: a partly filled first rung is all there will be
+            for run in self._runs:
+                if 0 < len(run.members) < run.capacity:
+                    run.capacity = len(run.members)
         for run in self._runs:
             job = self._job(run)
             if job is not None:

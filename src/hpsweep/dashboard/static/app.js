@@ -53,6 +53,10 @@
       el("div", { class: "table-wrap" }, el("table", { id: "studies" },
         el("thead", {}, el("tr", {}, ["study", "state", "trials", "by state", "best", "folder"].map((h) => el("th", {}, h)))),
         el("tbody", {}, rows))));
+    if (!EMBED) {
+      const token = view.token;
+      view.timer = setTimeout(() => { if (token === view.token) route(); }, 3000);
+    }
   }
 
   // -- study view -------------------------------------------------------------------------------
@@ -243,7 +247,7 @@
     const detail = await api("/api/studies/" + studyId + "/trials/" + trialId);
     if (token !== view.token) return;
     const t = detail.trial;
-    setCrumbs([{ text: "Studies", href: "#/studies" }, { text: "study", href: "#/study/" + studyId }, { text: "trial " + t.trial_id }]);
+    setCrumbs([{ text: "Studies", href: "#/studies" }, { text: detail.study_name, href: "#/study/" + studyId }, { text: "trial " + t.trial_id }]);
     setLive(detail.live && !EMBED, detail.live ? "live" : "");
     const configRows = Object.entries(t.config).map(([k, v]) => el("tr", {}, el("td", {}, k), el("td", {}, fmt(v))));
     const infoRows = [["state", badge(t.state)], ["value (" + detail.metric + ")", fmt(t.value)], ["seed", fmt(t.seed)],
