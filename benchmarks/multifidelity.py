@@ -31,12 +31,12 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # small matrices: one BLAS thread per run
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "yahpo"
@@ -57,7 +57,7 @@ Trajectory = list[tuple[float, float]]  # (simulated time, val_accuracy) of ever
 
 # -- hpsweep ----------------------------------------------------------------------------------
 
-def _random_searcher(space: Any, *, metric: str, mode: str, seed: int) -> Any:
+def _random_searcher(space: Any, *, metric: str, mode: Literal["min", "max"], seed: int) -> Any:
     try:
         from hpsweep.search.basic import RandomSearcher
 
@@ -383,6 +383,44 @@ def _ranks(rows: list[dict[str, Any]], methods: Sequence[str]) -> dict[str, floa
     return {m: float(np.mean(v)) for m, v in acc.items()}
 
 
+def decision_timing(data_dir: Path, *, n_trials: int = 500, repeats: int = 50) -> str:
+    """Milliseconds per DyHPO decision with ``n_trials`` paused LCBench trials in the study
+    (``probability_sh=0``: every decision fits the surrogate and scores all candidates)."""
+    from hpsweep.bench.lcbench import LCBenchModel
+    from hpsweep.schedulers import make_scheduler
+    from hpsweep.trial import Report, TrialRecord, TrialState
+
+    bench = LCBenchModel(data_dir).task("3945")
+    rng = np.random.default_rng(0)
+    searcher = _random_searcher(bench.space(), metric=bench.metric, mode=bench.mode, seed=0)
+    sched = make_scheduler("dyhpo", searcher=searcher, metric=bench.metric, mode=bench.mode,
+                           max_resource=MAX_EPOCH, seed=0,
+                           **{**HPSWEEP_OPTIONS["hpsweep-dyhpo"][1], "probability_sh": 0.0})
+    configs = [bench.space().sample(rng) for _ in range(n_trials)]
+    curves = bench.curves(configs)
+    clock = 0.0
+    for tid, (config, curve) in enumerate(zip(configs, curves)):
+        trial = TrialRecord(tid, config, TrialState.RUNNING, resource=1)
+        sched.on_trial_start(trial)
+        for epoch in range(1, int(rng.integers(1, 12)) + 1):
+            clock += 1.0
+            report = Report(tid, epoch, {"val_accuracy": float(curve[epoch - 1, 1])}, clock)
+            trial.reports.append(report)
+            sched.on_report(trial, report)
+        trial.state = TrialState.PAUSED
+        sched.on_trial_end(trial)
+    sched.suggest(n_trials, allow_new=True)  # first call tunes the kernel
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        sched.suggest(n_trials, allow_new=True)
+        times.append(1000 * (time.perf_counter() - start))
+    arr = np.array(times)
+    return (f"DyHPO decision with {n_trials} paused trials ({len(sched._obs_time)} observations): "
+            f"median {np.median(arr):.1f} ms, mean {arr.mean():.1f} ms, "
+            f"95th percentile {np.percentile(arr, 95):.1f} ms over {repeats} decisions")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tasks", nargs="+", default=list(DEV_TASKS))
@@ -395,13 +433,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=2, help="runs in parallel")
     parser.add_argument("--peer-timeout", type=float, default=400.0,
                         help="real seconds before a Syne Tune run is cut off (reported as capped)")
-    parser.add_argument("--dyhpo-timeout", type=float, default=45.0,
+    parser.add_argument("--dyhpo-timeout", type=float, default=30.0,
                         help="the same cut-off for Syne Tune's DyHPO, which is far slower")
+    parser.add_argument("--summarize", type=Path, default=None, metavar="RUNS.jsonl",
+                        help="only print the table of the runs in RUNS.jsonl (e.g. a cut-off run)")
+    parser.add_argument("--decision-timing", action="store_true",
+                        help="only time DyHPO's decisions with 500 trials in the study")
     parser.add_argument("--peer-worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--peer-budget", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.peer_worker:
         peer_worker(args)
+        return
+    if args.summarize:
+        done = [json.loads(line) for line in args.summarize.read_text().splitlines() if line]
+        print(summarize(done, [m for m in ALL_METHODS if any(r["method"] == m for r in done)],
+                        sorted({r["task"] for r in done}, key=args.tasks.index)))
+        return
+    if args.decision_timing:
+        print(decision_timing(args.data_dir))
         return
     unknown = sorted(set(args.methods) - set(ALL_METHODS))
     if unknown:
@@ -417,8 +467,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                   "synetune-dyhpo": 3}
     jobs = [(m, t, s, args.workers, budgets[t], str(args.data_dir), peer_python,
              args.dyhpo_timeout if m == "synetune-dyhpo" else args.peer_timeout)
-            for m in sorted(args.methods, key=lambda m: slow_first.get(m, 9))
-            for t in args.tasks for s in args.seeds]
+            for s in args.seeds for t in args.tasks
+            for m in sorted(args.methods, key=lambda m: slow_first.get(m, 9))]
     args.output.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
     started = time.perf_counter()

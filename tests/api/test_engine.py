@@ -205,6 +205,7 @@ def test_a_second_search_into_the_same_study_is_refused(tmp_path: Path) -> None:
         SearchEngine().resume(tmp_path / "s")
 
 
+@pytest.mark.slow
 def test_hpsweep_report_reads_an_api_study(tmp_path: Path) -> None:
     engine = SearchEngine(config(tmp_path, strategy="random", n_trials=4, metric="loss",
                                  direction="minimize", study_name="api"))

@@ -132,3 +132,34 @@ def test_run_again_on_a_study_continues_it(tmp_path, cli, write_script):
     assert done.returncode == 2 and "different sweep" in done.stderr and "num_trials" in done.stderr
     cli(*args, check=True)  # the same sweep again: nothing left to run, nothing redone
     assert _rows(tmp_path / "s") == first
+
+
+MF_SCRIPT = """
+import argparse, json, os, pathlib, hpsweep
+p = argparse.ArgumentParser(); p.add_argument("--lr", type=float); p.add_argument("--epochs", type=int)
+a = p.parse_args()
+ck = pathlib.Path(os.environ["HPSWEEP_CHECKPOINT_DIR"]) / "state.json"
+start = json.loads(ck.read_text())["epoch"] if ck.exists() else 0
+for e in range(start + 1, a.epochs + 1):
+    hpsweep.report(step=e, loss=abs(a.lr - 0.3) + 1.0 / e, first=start + 1)
+    ck.write_text(json.dumps({"epoch": e}))
+"""
+
+
+def test_keep_checkpoints_none_under_promotion(tmp_path, cli, write_script):
+    write_script("mf.py", MF_SCRIPT)
+    cli("run", "--out", "s", "--scheduler", "promotion", "--resource-arg", "epochs", "--min-resource", "1",
+        "--max-resource", "9", "--strategy", "random", "--num-trials", "9", "--seed", "1", "--parallel", "2",
+        "--keep-checkpoints", "none", "--plain", "--", PY, "mf.py", "--lr", "uniform(0, 1)", check=True)
+    store = Store.open(tmp_path / "s" / "study.db", readonly=True)
+    trials = store.trials()
+    states = {t.state for t in trials}
+    assert TrialState.COMPLETED in states and TrialState.PAUSED in states
+    for t in trials:
+        has_checkpoint = (tmp_path / "s" / "trials" / f"{t.trial_id:04d}" / "checkpoint" / "state.json").exists()
+        assert has_checkpoint == (t.state is TrialState.PAUSED), (t.trial_id, t.state)
+        runs = [r for r in t.reports]
+        # a resumed run continues from its checkpoint: its first epoch follows the last one reported
+        for prev, nxt in zip(runs, runs[1:]):
+            assert nxt.step == prev.step + 1
+        assert all(r.metrics["first"] <= r.step for r in runs)

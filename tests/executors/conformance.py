@@ -41,7 +41,7 @@ class Target(ABC):
         """Make the worker running ``trial_id`` disappear (the default: not possible here)."""
         pytest.skip(f"the {self.name} executor has no worker that can be lost")
 
-    def after_loss(self) -> None:  # noqa: B027 - optional hook
+    def after_loss(self) -> None:
         """Bring the lost worker back for later tests."""
 
 

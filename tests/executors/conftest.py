@@ -7,6 +7,7 @@ daemon behind. A test that needs one is skipped, with the reason, only when it c
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +34,8 @@ def slurm_cluster() -> Iterator[SlurmCluster]:
                     os.environ["SLURM_CONF"] = old
     except SlurmUnavailable as exc:
         pytest.skip(f"Slurm cannot start on this machine: {exc}")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -29,15 +29,15 @@ class Probe:
             self.at_end.append((trial.trial_id, trial.state, (Path(trial.trial_dir) / "checkpoint").exists()))
 
 
-def _sweep(tmp_path: Path, scheduler: str, keeper: CheckpointKeeper, *, finish: bool = True
-           ) -> tuple[list[TrialRecord], Probe]:
+def _sweep(tmp_path: Path, scheduler: str, keeper: CheckpointKeeper, *, finish: bool = True,
+           extra: tuple[str, ...] = ("--num-trials", "9")) -> tuple[list[TrialRecord], Probe]:
     tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "mf.py").write_text(scripts.CHECKPOINTING)
     command = [PY, str(tmp_path / "mf.py"), "--x", "uniform(0, 1)"]
     args = build_parser().parse_args([
         "run", "--parallel", "2", "--metric", "loss", "--seed", "5", "--scheduler", scheduler,
         "--resource-arg", "epochs", "--max-resource", "9", "--min-resource", "1",
-        "--reduction-factor", "3", "--num-trials", "9"])
+        "--reduction-factor", "3", *extra])
     options, sweep = options_from_args(args, command)
     options.cwd = str(tmp_path)
     study = StudyDir(tmp_path / "study")
@@ -135,3 +135,13 @@ def test_finish_cleans_a_study_that_ran_without_a_keeper(tmp_path: Path) -> None
         study.release()
     for t in trials:
         assert _has_checkpoint(t) == (t.state is TrialState.PAUSED)
+
+
+def test_pbt_donors_keep_their_checkpoints_until_the_end(tmp_path: Path) -> None:
+    keeper = CheckpointKeeper(keep="none")
+    trials, probe = _sweep(tmp_path, "pbt", keeper,
+                           extra=("--num-trials", "4", "--perturbation-interval", "3"))
+    assert all(t.state.is_final for t in trials)
+    assert probe.at_end and all(exists for _, _, exists in probe.at_end)  # kept during the sweep
+    assert sorted(keeper.removed) == [t.trial_id for t in trials]  # gone at finish()
+    assert not any(_has_checkpoint(t) for t in trials)

@@ -119,3 +119,13 @@ def test_auto_method_and_unknown_method(importance_study: Path) -> None:
     assert param_importance(data) == param_importance(data, method="fanova")
     with pytest.raises(UsageError, match="importance method 'shap'"):
         param_importance(data, method="shap")
+
+
+def test_learning_curves_draw_every_trial_report(importance_study: Path) -> None:
+    data = load_study_data(importance_study)
+    fig = mpl_figure("curves", data)
+    lines = fig.axes[0].lines
+    assert len(lines) == 30
+    drawn = sorted(tuple(round(v, 9) for v in line.get_ydata()) for line in lines)
+    reported = sorted(tuple(round(r.metrics["loss"], 9) for r in t.reports) for t in data.trials)
+    assert drawn == reported

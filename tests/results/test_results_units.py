@@ -108,3 +108,21 @@ def test_summary_arithmetic_sd_and_sem() -> None:
     assert sem.keys[0].spread == pytest.approx(statistics.stdev(values) / math.sqrt(6))
     single = seeds_summary(runs[:1], ["m"])
     assert single.keys[0].spread == 0.0
+
+
+def test_seed_sweep_checks_the_configuration() -> None:
+    sweep = parse_inline(["python", "t.py", "--lr", "[0.1, 0.01]", "--depth", "[2, 4]"], seed=0)
+    with pytest.raises(UsageError, match=r"\['momentum'\] are not options"):
+        seed_sweep(sweep, {"lr": 0.1, "depth": 2, "momentum": 0.9}, seed_arg="s", seeds=[1])
+    with pytest.raises(UsageError, match=r"no value for \['depth'\]"):
+        seed_sweep(sweep, {"lr": 0.1}, seed_arg="s", seeds=[1])
+
+
+def test_seed_sweep_of_an_appending_sweep_passes_the_seed_once() -> None:
+    from hpsweep.space import SearchSpace, Sweep
+
+    space = SearchSpace().add_categorical("lr", [0.1, 0.01])
+    sweep = Sweep(space=space, command=("python", "t.py"), append=True)
+    new = seed_sweep(sweep, {"lr": 0.01}, seed_arg="random_seed", seeds=[3, 4])
+    argv = new.render({"lr": 0.01, "random_seed": 4}, _ctx()).argv
+    assert argv == ["python", "t.py", "--lr=0.01", "--random_seed=4"]

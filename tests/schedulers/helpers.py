@@ -11,6 +11,7 @@ from hpsweep.bench.functions import CrossingCurves
 from hpsweep.executors.simulated import SimulatedExecutor, SimulatedLauncher
 from hpsweep.schedulers import Scheduler, make_scheduler
 from hpsweep.search.base import Searcher
+from hpsweep.search.basic import RandomSearcher
 from hpsweep.store import Store
 from hpsweep.trial import TrialRecord
 from hpsweep.tuner import Tuner
@@ -36,7 +37,7 @@ class SeededRandomSearcher(Searcher):
 
 
 def build(name: str, bench: Benchmark, *, seed: int = 0, **extra: Any) -> Scheduler:
-    searcher = SeededRandomSearcher(bench.space(), metric=bench.metric, mode=bench.mode, seed=seed)
+    searcher = RandomSearcher(bench.space(), metric=bench.metric, mode=bench.mode, seed=seed)
     options = {**SCHEDULER_OPTIONS[name], **extra}
     return make_scheduler(name, searcher=searcher, metric=bench.metric, mode=bench.mode,
                           max_resource=bench.max_resource, seed=seed, **options)

@@ -91,7 +91,7 @@ def test_decisions_valid_and_budgets_respected(name: str) -> None:
         steps = [r.step for r in t.reports]
         assert steps == sorted(set(steps)), f"trial {t.trial_id} repeated or skipped back: {steps}"
         assert all(1 <= s <= bench.max_resource for s in steps)
-        assert steps[0] == 1 or name == "pbt" and t.runs > 1
+        assert steps[0] == 1 or (name == "pbt" and t.runs > 1)
     if name in PAUSING:
         assert any(isinstance(d, ResumeTrial) for d in checked.decisions)
         assert any(t.runs > 1 for t in trials)
@@ -108,7 +108,7 @@ def test_time_budget_respected(name: str) -> None:
     assert trials
     for t in trials:
         assert t.created <= 150.0
-        assert not t.state is TrialState.RUNNING
+        assert t.state is not TrialState.RUNNING
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -53,7 +53,7 @@ def test_hyperband_table_min1_max81_eta3() -> None:
 
 
 def test_bracket_count_is_checked() -> None:
-    with pytest.raises(UsageError, match="brackets must be an integer in 1..5"):
+    with pytest.raises(UsageError, match=r"brackets must be an integer in 1\.\.5"):
         BracketPlan(min_resource=1, max_resource=81, eta=3, brackets=6)
 
 

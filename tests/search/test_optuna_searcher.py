@@ -226,12 +226,13 @@ def test_auto_rule() -> None:
     assert choose_auto(continuous=True, n_dims=2, n_objectives=2, trial_number=5).sampler == "tpe"
 
 
+@pytest.mark.slow
 def test_auto_hands_over_to_a_warm_started_cmaes(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("torch")
     import hpsweep.search.optuna as module
 
     monkeypatch.setattr(module, "AUTO_SWITCH_TRIAL", 11)
-    monkeypatch.setattr("hpsweep.search._samplers.AUTO_SWITCH_TRIAL", 12)
+    monkeypatch.setattr("hpsweep.search._samplers.AUTO_SWITCH_TRIAL", 11)
     space = SearchSpace().add_float("x", -5.0, 5.0).add_float("y", -5.0, 5.0)
     searcher = OptunaSearcher(space, metric="f", mode="min", seed=0, sampler="auto")
     choices = []
@@ -243,3 +244,24 @@ def test_auto_hands_over_to_a_warm_started_cmaes(monkeypatch: pytest.MonkeyPatch
         searcher.on_trial_complete(completed(tid, config, value, metric="f"))
     assert choices[:11] == ["gp"] * 11 and choices[11:] == ["cmaes"] * 3
     assert isinstance(searcher.study.sampler, optuna.samplers.BaseSampler)
+
+
+def test_a_stopped_trial_brings_its_reports_when_the_scheduler_passed_none_on() -> None:
+    searcher = OptunaSearcher(SearchSpace().add_float("x", 0.0, 1.0), metric="loss", mode="min",
+                              seed=0, sampler="tpe")
+    config = searcher.suggest(0)
+    assert config is not None
+    searcher.on_report(0, config, 1, 5.0)  # only the first report was passed on
+    reports = [Report(0, step, {"loss": 6.0 - step}, float(step)) for step in (1, 2, 3)]
+    searcher.on_trial_complete(TrialRecord(trial_id=0, config=config, state=TrialState.STOPPED,
+                                           reports=reports, last_metrics={"loss": 3.0}))
+    trial = searcher.study.trials[0]
+    assert trial.state == OptunaState.PRUNED
+    assert trial.intermediate_values == {1: 5.0, 2: 4.0, 3: 3.0}
+
+
+def test_grid_and_random_accept_several_metrics() -> None:
+    space = SearchSpace().add_categorical("a", [1, 2])
+    searcher = make_searcher("grid", space, metric="m", mode="min", seed=0, metrics=["m", "n"],
+                             modes=["min", "max"])
+    assert searcher.metric == "m" and searcher.suggest(0) in ({"a": 1}, {"a": 2})

@@ -13,6 +13,7 @@ from hpsweep.errors import UsageError
 from hpsweep.store import StudyDir
 from hpsweep.trial import ErrorKind, TrialRecord, TrialState
 from hpsweep.tuner import Tuner
+from hpsweep.tuner.housekeeping import CheckpointKeeper
 from hpsweep.tuner.session import load_study
 
 __all__ = ["MetricGuard", "add_display_arguments", "drive"]
@@ -45,6 +46,8 @@ def drive(study: StudyDir, args: argparse.Namespace) -> int:
     guard = MetricGuard()
     display = make_display(quiet=args.quiet, plain=args.plain)
     tuner, store, options, _ = load_study(study, callbacks=[guard, display])
+    keeper = CheckpointKeeper(keep=options.keep_checkpoints)
+    tuner.callbacks.append(keeper)
     presses = 0
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -63,6 +66,7 @@ def drive(study: StudyDir, args: argparse.Namespace) -> int:
     try:
         display.start(tuner, study, options)
         result = tuner.run()
+        keeper.finish(tuner)
     finally:
         for sig, handler in old.items():
             signal.signal(sig, handler)

@@ -16,6 +16,11 @@ __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from hpsweep.tuner.housekeeping import LIVE_GRACE
+
+    p.epilog = ("Only the trials/<id>/ folders are removed: the store and results.csv stay as they "
+                "are. While a controller holds the study, only ended trials are touched, trials "
+                f"that ended in the last {LIVE_GRACE:g} s are spared, and a PBT study is refused.")
     p.add_argument("study_dir", metavar="DIR", help="the study folder")
     rules = p.add_argument_group("rules (selectors add up; --older-than narrows them)")
     rules.add_argument("--failed", action="store_true", help="folders of failed trials")

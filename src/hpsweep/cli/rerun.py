@@ -17,6 +17,7 @@ import math
 import os
 import platform
 import re
+import shlex
 import socket
 import sys
 import time
@@ -227,8 +228,13 @@ def run(args: argparse.Namespace) -> int:
     if old_commit and git.get("commit") and git["commit"] != old_commit:
         print(f"note: the code is at commit {git['commit'][:12]}, the trial ran at {old_commit[:12]}",
               file=sys.stderr)
-    print(f"rerunning trial {trial_id} in {folder}")
-    metrics, reports, exit_event = _execute(options, spec, slot)
+    print(f"rerunning trial {trial_id} in {folder}\n  {shlex.join(argv)}")
+    try:
+        metrics, reports, exit_event = _execute(options, spec, slot)
+    except KeyboardInterrupt:
+        record.update(finished=time.time(), state="interrupted")
+        _write_manifest(folder, record)
+        raise
     objective = str((options.get("metrics") or ["loss"])[0])
     ok = exit_event.exit_code == 0 and exit_event.error_kind is None and objective in metrics
     record.update(finished=time.time(), state="completed" if ok else "failed",

@@ -76,6 +76,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     life.add_argument("--out", help="study folder (default runs/<study>)")
     life.add_argument("--timeout-per-trial", type=float, help="seconds before a run is killed")
     life.add_argument("--max-failures", type=int, help="stop the sweep after more failed trials than this")
+    life.add_argument("--keep-checkpoints", default="all", choices=["all", "best", "none"],
+                      help="remove checkpoints of trials that can no longer be resumed: keep all, "
+                           "only the best trial's, or none")
     life.add_argument("--on-interrupted", default="rerun", choices=["rerun", "mark"],
                       help="on resume: re-run trials a dead controller left running, or only mark them")
     add_display_arguments(p)
@@ -183,6 +186,7 @@ def options_from_args(args: argparse.Namespace, command: list[str]) -> tuple[Swe
         allowed_load=args.allowed_load, allowed_memory=args.allowed_memory, warmup=args.warmup,
         executor_options=executor_options, timeout_per_trial=args.timeout_per_trial,
         max_failures=args.max_failures, on_interrupted=args.on_interrupted, enqueue=enqueue,
+        keep_checkpoints=args.keep_checkpoints,
         cwd=os.getcwd(),
     )
     if options.scheduler != "fifo" and options.max_resource is None:

@@ -191,6 +191,7 @@ class _Run:
     timed_out: bool = False
     retried: bool = False
     fresh: bool = False  # its actor was created for it (and may still wait for resources)
+    asked: float = 0.0  # when the start call went out
     request: dict[str, Any] = field(default_factory=dict)
     pending: list[ExecutorEvent] = field(default_factory=list)
 
@@ -199,7 +200,9 @@ class RayExecutor(Executor):
     """Trials on a Ray cluster: ``address`` is ``"auto"`` or ``HOST:PORT`` of the head node.
 
     ``max_concurrent`` caps parallel trials (default: what the cluster's CPUs and GPUs allow);
-    ``shared_dir`` forces the trial-folder mode (None: found out per launch).
+    ``shared_dir`` forces the trial-folder mode (None: found out per launch). Runner actors
+    are kept and reused; one whose creation waits longer than ``actor_wait`` seconds (its
+    resources are held by idle runners, e.g. after a node was lost) gets an idle runner instead.
     """
 
     def __init__(
@@ -215,6 +218,7 @@ class RayExecutor(Executor):
         summary_file: str | None = None,
         poll_wait: float = 0.2,
         kill_grace: float = 3.0,
+        actor_wait: float = 5.0,
     ) -> None:
         if min(cpus_per_trial, gpus_per_trial) < 0 or cpus_per_trial + gpus_per_trial == 0:
             raise UsageError(
@@ -250,6 +254,7 @@ class RayExecutor(Executor):
         self.summary_file = summary_file
         self.poll_wait = poll_wait
         self.kill_grace = kill_grace
+        self.actor_wait = actor_wait
         self._actor_class = ray.remote(TrialRunner).options(
             num_cpus=cpus_per_trial, num_gpus=gpus_per_trial, resources=self.resources or None,
             scheduling_strategy="SPREAD", max_restarts=0,
@@ -325,19 +330,23 @@ class RayExecutor(Executor):
         else:
             run.actor = self._actor_class.remote()
         run.ref = run.actor.start.remote(run.request)
+        run.asked = self.clock.now()
 
     def _rebalance(self) -> None:
         """Idle actors hold their resources: hand them to runs whose new actor is still waiting
         for resources, and let go of the ones a shrunken cluster no longer has room for."""
+        now = self.clock.now()
         for run in self._runs.values():
             if not self._idle:
                 break
-            if run.fresh and not run.started and run.ref is not None:
+            if run.fresh and not run.started and run.ref is not None and \
+                    now - run.asked > self.actor_wait:
                 with contextlib.suppress(Exception):
                     self._ray.kill(run.actor)
                 run.actor, run.node = self._idle.pop()
                 run.fresh = False
                 run.ref = run.actor.start.remote(run.request)
+                run.asked = now
         while self._idle and len(self._idle) + len(self._runs) > self.capacity():
             actor, _ = self._idle.pop(0)
             self._nodes.pop(actor, None)

@@ -109,8 +109,8 @@ class SimulatedExecutor(Executor):
 
     def poll(self, timeout: float) -> list[ExecutorEvent]:
         if self._now_events:
-            events, self._now_events = self._now_events, []
-            return events
+            now, self._now_events = self._now_events, []
+            return now
         if not self._queue:
             return []
         t = self._queue[0][0]

@@ -1,6 +1,6 @@
 """Matplotlib figures of a study (PNG). Figures are built without pyplot's global state where
-the drawing is ours; Optuna's Matplotlib plots (parallel coordinates, slices, learning curves) are
-drawn inside an ``rc_context`` so their style does not leak."""
+the drawing is ours (history, importance, learning curves, seed spread); Optuna's Matplotlib plots
+(parallel coordinates, slices) are drawn inside an ``rc_context`` so their style does not leak."""
 
 from __future__ import annotations
 
@@ -87,4 +87,37 @@ def mpl_optuna(plot: Callable[..., Any], study: optuna.Study, data: StudyData, *
     first = np.atleast_1d(axes).ravel()[0]
     fig = first.figure
     fig.set_size_inches(max(fig.get_size_inches()[0], 8), max(fig.get_size_inches()[1], 4.5))
+    fig.subplots_adjust(bottom=max(fig.subplotpars.bottom, 0.17))  # room for rotated labels
+    return fig
+
+
+def mpl_curves(data: StudyData, metric: str | None = None) -> Figure:
+    """One learning curve per trial (its reports of ``metric`` by step), coloured by the last
+    value, so that many trials stay readable without a legend."""
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    metric = metric or data.metric
+    curves = []
+    for trial in data.trials:
+        points = [(r.step if r.step is not None else i, float(r.metrics[metric]))
+                  for i, r in enumerate(trial.reports)
+                  if isinstance(r.metrics.get(metric), (int, float))
+                  and not isinstance(r.metrics.get(metric), bool)
+                  and np.isfinite(float(r.metrics[metric]))]
+        if points:
+            curves.append((trial.trial_id, points))
+    fig = Figure(figsize=(8, 4.5), layout="constrained")
+    ax = fig.subplots()
+    finals = [pts[-1][1] for _, pts in curves] or [0.0]
+    norm = Normalize(min(finals), max(finals) if max(finals) > min(finals) else min(finals) + 1)
+    cmap = colormaps["viridis_r" if data.mode_of(metric) == "min" else "viridis"]
+    for _, points in curves:
+        steps, values = zip(*points)
+        ax.plot(steps, values, marker=".", alpha=0.8, color=cmap(norm(values[-1])))
+    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=f"last {metric}")
+    ax.set(xlabel="step", ylabel=metric,
+           title=f"{data.name}: learning curves of {len(curves)} trials")
+    ax.grid(alpha=0.3)
     return fig

@@ -87,6 +87,8 @@ def mpl_figure(kind: str, data: StudyData, *, ctx: _Context | None = None) -> An
         return _mpl.mpl_importance(ctx.scores, title=ctx.importance_title)
     if kind == "seeds":
         return _mpl.mpl_seeds(data)
+    if kind == "curves":
+        return _mpl.mpl_curves(data)
     plot: Callable[..., Any] = getattr(ovm, _OPTUNA_PLOTS[kind])
     return _mpl.mpl_optuna(plot, ctx.study, data)
 

@@ -108,6 +108,7 @@ def seed_sweep(sweep: Sweep, config: Mapping[str, Any], *, seed_arg: str,
     """``sweep`` with every parameter fixed to ``config`` and ``seed_arg`` taking ``seeds``."""
     if not seeds:
         raise UsageError("--num-seeds: there is no new seed to run; ask for more seeds.")
+    _check_config(sweep, config, seed_arg)
     space = SearchSpace()
     for name in sweep.space.names:
         if name != seed_arg and name in config:
@@ -117,12 +118,39 @@ def seed_sweep(sweep: Sweep, config: Mapping[str, Any], *, seed_arg: str,
             space.add(Fixed(name, value))
     space.add(Categorical(seed_arg, tuple(int(s) for s in seeds)))
     command = _without_seed_tokens(sweep.command, seed_arg)
-    inactive = [n for n in sweep.space.names if n not in config]
-    command = [t for t in command if not (isinstance(t, ArgSlot) and t.param in inactive)]
-    if sweep.config_file is None:
+    inactive = {n for n in sweep.space.names if n not in config}
+    command = _drop_slots(command, inactive)
+    if sweep.config_file is None and not sweep.append:  # append sweeps add it as an option
         command += _seed_tokens(seed_arg, sweep)
     return Sweep(space=space, command=tuple(command), style=sweep.style, repetitions=1,
                  append=sweep.append, config_file=sweep.config_file, kind=sweep.kind)
+
+
+def _check_config(sweep: Sweep, config: Mapping[str, Any], seed_arg: str) -> None:
+    """Every value of ``config`` must reach the script, and every required slot be filled."""
+    if sweep.config_file is None and not sweep.append:
+        unknown = sorted(k for k in config if k not in sweep.slotted and k != seed_arg)
+        if unknown:
+            raise UsageError(f"configuration keys {unknown} are not options of the sweep's "
+                             f"command (its parameters: {sorted(sweep.slotted)}); remove them.")
+    params = sweep.space.params
+    missing = sorted(n for n in sweep.slotted if n not in config and n != seed_arg
+                     and params[n].condition is None)
+    if missing:
+        raise UsageError(f"the configuration gives no value for {missing}, which the command "
+                         "needs; add them to --config.")
+
+
+def _drop_slots(command: Sequence[Any], names: set[str]) -> list[Any]:
+    """The command without the slots of ``names`` (and the option name written before each)."""
+    out: list[Any] = []
+    for token in command:
+        if isinstance(token, ArgSlot) and token.param in names:
+            if out and isinstance(out[-1], str) and out[-1].lstrip("-") == token.param:
+                out.pop()
+            continue
+        out.append(token)
+    return out
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ class BracketPlan:
         """Configurations a synchronous bracket starts (Hyperband's n)."""
         total = len(self.levels)
         halvings = total - 1 - bracket
-        return int(math.ceil(total / (halvings + 1) * self.eta**halvings))
+        return math.ceil(total / (halvings + 1) * self.eta**halvings)
 
     def weights(self) -> list[float]:
         """Probability of each bracket for asynchronous variants (proportional to ``size``)."""

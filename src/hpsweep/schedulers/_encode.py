@@ -88,5 +88,9 @@ class UnitEncoder:
             else:
                 config[p.name] = float(min(max(value, p.low), p.high))
         every = {p.name: p for p in [*self.fixed, *self.params]}
-        return {k: v for k, v in config.items()
-                if every[k].condition is None or every[k].condition.holds(config)}
+        out: dict[str, Any] = {}
+        for key, value in config.items():
+            condition = every[key].condition
+            if condition is None or condition.holds(config):
+                out[key] = value
+        return out

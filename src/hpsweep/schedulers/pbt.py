@@ -41,7 +41,7 @@ def perturb_config(config: dict[str, Any], params: list[Any], rng: np.random.Gen
         else:
             value = float(config[p.name]) * (1.2 if rng.random() < 0.5 else 0.8)
             value = min(max(value, p.low), p.high)
-            out[p.name] = int(round(value)) if isinstance(p, Int) else float(value)
+            out[p.name] = round(value) if isinstance(p, Int) else float(value)
     return out
 
 

@@ -35,8 +35,8 @@ def make_searcher(
 
     ``grid`` and ``random`` come from :mod:`hpsweep.search.basic` (with ``points_to_evaluate``
     tried first); ``tpe``, ``gp``, ``cmaes``, ``qmc``, ``auto`` (and ``nsga2``) are
-    :class:`~hpsweep.search.optuna.OptunaSearcher` samplers. Several ``metrics`` need a
-    model-based strategy (``tpe``, ``gp``, ``qmc``, ``nsga2`` or ``auto``).
+    :class:`~hpsweep.search.optuna.OptunaSearcher` samplers; with several ``metrics`` they
+    search the Pareto front (``cmaes`` refuses several).
     """
     if not isinstance(name, str) or name.lower() not in (*STRATEGIES, "nsga2"):
         raise UsageError(
@@ -50,11 +50,8 @@ def make_searcher(
             space, metric=metric, mode=mode, seed=seed, sampler=key, metrics=metrics,
             modes=modes, points_to_evaluate=points_to_evaluate,
         )
-    if metrics is not None and len(metrics) > 1:
-        raise UsageError(
-            f"strategy {name!r} has no notion of several metrics ({list(metrics)}); use 'tpe', "
-            "'nsga2' or 'auto' for a Pareto search."
-        )
+    # Grid and random search ignore the objective, so several metrics need nothing more:
+    # the report still shows their Pareto front.
     from hpsweep.search import basic
 
     cls = basic.GridSearcher if key == "grid" else basic.RandomSearcher

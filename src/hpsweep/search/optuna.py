@@ -166,11 +166,13 @@ class OptunaSearcher(Searcher):
 
     def on_trial_complete(self, trial: TrialRecord) -> None:
         live = self._live.pop(trial.trial_id, None)
-        self._reported.pop(trial.trial_id, None)
         state, values = self._outcome(trial)
         if live is not None:
+            if state == OptunaState.PRUNED:  # reports the scheduler did not pass on
+                self._report_all(live, trial, skip=self._reported.get(trial.trial_id, set()))
             with _quiet_optuna():
                 self._study.tell(live, values, state=state)
+            self._reported.pop(trial.trial_id, None)
             self._note(state, values)
             return
         self._add_finished(trial, state, values)
@@ -326,9 +328,11 @@ class OptunaSearcher(Searcher):
             self._mapping.build(self._suggester(trial))
         return trial
 
-    def _report_all(self, live: optuna.trial.Trial, record: TrialRecord) -> None:
+    def _report_all(self, live: optuna.trial.Trial, record: TrialRecord,
+                    skip: set[int] | None = None) -> None:
         for step, value in self._intermediate(record).items():
-            live.report(value, step)
+            if skip is None or step not in skip:
+                live.report(value, step)
 
     def _intermediate(self, record: TrialRecord) -> dict[int, float]:
         if self.is_multi_objective:

@@ -64,6 +64,7 @@ class SweepOptions:
     timeout_per_trial: float | None = None
     max_failures: int | None = None
     on_interrupted: str = "rerun"
+    keep_checkpoints: str = "all"
     enqueue: list[dict[str, Any]] = field(default_factory=list)
     cwd: str = field(default_factory=os.getcwd)
     name: str = ""

@@ -1,0 +1,72 @@
+"""make_scheduler: names, aliases, options passed through, errors that name the fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from hpsweep.bench.functions import CrossingCurves
+from hpsweep.errors import UsageError
+from hpsweep.schedulers import (
+    ASHAScheduler,
+    BOHBScheduler,
+    DyHPOScheduler,
+    FIFOScheduler,
+    HyperbandScheduler,
+    MedianStoppingScheduler,
+    PBTScheduler,
+    PromotionASHAScheduler,
+    make_scheduler,
+)
+from tests.schedulers.helpers import SeededRandomSearcher
+
+BENCH = CrossingCurves(dim=2, max_resource=27)
+
+
+def _searcher() -> SeededRandomSearcher:
+    return SeededRandomSearcher(BENCH.space(), metric="loss", mode="min", seed=0)
+
+
+@pytest.mark.parametrize(("name", "cls"), [
+    ("fifo", FIFOScheduler), ("median", MedianStoppingScheduler), ("asha", ASHAScheduler),
+    ("promotion", PromotionASHAScheduler), ("hyperband-promotion", PromotionASHAScheduler),
+    ("Hyperband", HyperbandScheduler), ("bohb", BOHBScheduler), ("dyhpo", DyHPOScheduler),
+    ("pbt", PBTScheduler),
+])
+def test_names(name: str, cls: type) -> None:
+    sched = make_scheduler(name, searcher=_searcher(), metric="loss", mode="min", max_resource=27)
+    assert type(sched) is cls
+
+
+def test_every_argument_is_passed_through() -> None:
+    sched = make_scheduler("dyhpo", searcher=_searcher(), metric="loss", mode="max",
+                           resource_attr="step", min_resource=2, max_resource=27,
+                           reduction_factor=4, probability_sh=0.7, seed=9, n_candidates=7)
+    assert isinstance(sched, DyHPOScheduler)
+    assert (sched.metric, sched.mode, sched.resource_attr) == ("loss", "max", "step")
+    assert (sched.min_resource, sched.max_resource, sched.reduction_factor) == (2, 27, 4)
+    assert (sched.probability_sh, sched.seed, sched.n_candidates) == (0.7, 9, 7)
+    assert sched.levels[:3] == [2, 4, 6]
+    hb = make_scheduler("hyperband", searcher=_searcher(), metric="loss", mode="min",
+                        max_resource=27, brackets=3)
+    assert isinstance(hb, HyperbandScheduler) and hb.plan.brackets == 3
+    pbt = make_scheduler("pbt", searcher=_searcher(), metric="loss", mode="min", max_resource=27,
+                         perturbation_interval=5)
+    assert isinstance(pbt, PBTScheduler) and pbt.levels == [5, 10, 15, 20, 25, 27]
+
+
+@pytest.mark.parametrize(("name", "options", "message"), [
+    ("nope", {}, "unknown scheduler 'nope'; choose one of"),
+    ("asha", {"max_resource": None}, "needs max_resource"),
+    ("asha", {"max_resource": 0}, "max_resource must be an integer >= 1"),
+    ("asha", {"min_resource": 30}, "max_resource=27 is below min_resource=30"),
+    ("asha", {"reduction_factor": 1}, "reduction_factor must be an integer >= 2"),
+    ("asha", {"brackets": 9}, r"brackets must be an integer in 1\.\.4"),
+    ("asha", {"mode": "up"}, "mode must be 'min' or 'max'"),
+    ("asha", {"colour": 3}, "does not take option\\(s\\) colour"),
+    ("pbt", {"perturbation_interval": 0}, "perturbation_interval must be an integer >= 1"),
+])
+def test_invalid_input(name: str, options: dict, message: str) -> None:
+    kwargs = {"searcher": _searcher(), "metric": "loss", "mode": "min", "max_resource": 27,
+              **options}
+    with pytest.raises(UsageError, match=message):
+        make_scheduler(name, **kwargs)
