@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import signal
 import subprocess
@@ -55,12 +54,6 @@ def test_reattach_follows_the_jobs_of_a_dead_controller(slurm_cluster: SlurmClus
     assert len(_jobs_under(slurm_cluster, tmp_path)) == 2, "nothing was submitted twice"
 
 
-def _tuner_reattaches() -> bool:
-    from hpsweep.tuner import _tuner
-
-    return "reattach" in inspect.getsource(_tuner)
-
-
 def _trials(study: Path) -> list:  # type: ignore[type-arg]
     if not (study / "study.db").exists():
         return []
@@ -91,8 +84,6 @@ def _wait(what: str, check: object, proc: subprocess.Popen[str] | None, timeout:
         time.sleep(0.1)
 
 
-@pytest.mark.xfail(not _tuner_reattaches(), strict=True,
-                   reason="the tuner's resume does not call BatchExecutor.reattach yet")
 def test_sweep_of_eight_with_a_cancel_and_a_controller_killed(slurm_cluster: SlurmCluster,
                                                               tmp_path: Path) -> None:
     study = tmp_path / "study"

@@ -70,7 +70,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     where.add_argument("--allowed-memory", type=float, help="admit a GPU only under this used-memory fraction")
     where.add_argument("--warmup", type=float, default=0.0, help="seconds before a GPU takes another trial")
     where.add_argument("--executor-option", action="append", default=[], metavar="KEY=VALUE",
-                       help="an option of a remote executor (see docs/scale-out.md)")
+                       help="any option of a remote executor (see docs/scale-out.md)")
+    for flag, text in _REMOTE_FLAGS.items():
+        where.add_argument(flag, help=text)
     life = p.add_argument_group("study")
     life.add_argument("--study", help="study name (default: the script's name and a time stamp)")
     life.add_argument("--out", help="study folder (default runs/<study>)")
@@ -82,6 +84,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     life.add_argument("--on-interrupted", default="rerun", choices=["rerun", "mark"],
                       help="on resume: re-run trials a dead controller left running, or only mark them")
     add_display_arguments(p)
+
+
+# Remote executor options with their own flags (each also accepted as --executor-option KEY=VALUE).
+_REMOTE_FLAGS = {
+    "--ray-address": "Ray: auto or HOST:PORT of the cluster's head",
+    "--cpus-per-trial": "Ray/Slurm/LSF: CPUs per trial",
+    "--gpus-per-trial": "Ray: GPUs per trial (fractions allowed)",
+    "--partition": "Slurm: partition", "--gres": "Slurm: generic resources, e.g. gpu:1",
+    "--mem": "Slurm: memory per job, e.g. 8G", "--time": "Slurm/LSF: time limit per job",
+    "--qos": "Slurm: quality of service", "--constraint": "Slurm: node features",
+    "--max-jobs": "Slurm/LSF: jobs queued or running at once",
+    "--lsf-resources": "LSF: -R resource string, e.g. 'rusage[mem=8000]'",
+}
 
 
 def _study_name(args: argparse.Namespace, command: list[str]) -> str:
@@ -159,6 +174,10 @@ def options_from_args(args: argparse.Namespace, command: list[str]) -> tuple[Swe
     if strategy not in ("grid", "none") and args.num_trials is None and not sweep.space.is_finite:
         raise UsageError(f"--strategy {strategy} over a continuous space needs --num-trials.")
     executor_options: dict[str, Any] = {}
+    for flag in _REMOTE_FLAGS:
+        value = getattr(args, flag.lstrip("-").replace("-", "_"))
+        if value is not None:
+            executor_options[flag.lstrip("-").replace("-", "_")] = value
     for item in args.executor_option:
         key, sep, value = item.partition("=")
         if not sep:

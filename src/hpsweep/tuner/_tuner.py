@@ -163,8 +163,15 @@ class Tuner:
     def _restore(self) -> None:
         trials = self.store.trials()
         self.trials = {t.trial_id: t for t in trials}
+        running = {t.trial_id: t.trial_dir for t in trials
+                   if t.state is TrialState.RUNNING and t.trial_dir}
+        # Executors whose jobs outlive the controller (Slurm, LSF) follow them again.
+        reattach = getattr(self.executor, "reattach", None)
+        attached = set(reattach(running)) if reattach is not None and running else set()
         for trial in trials:
-            if trial.state is TrialState.RUNNING:  # its controller died
+            if trial.trial_id in attached:
+                self.store.add_event("reattached", time=self.now, trial_id=trial.trial_id)
+            elif trial.state is TrialState.RUNNING:  # its controller died
                 trial.state = TrialState.INTERRUPTED
                 trial.error_kind = trial.error_kind or ErrorKind.LOST
                 trial.error = "the controller stopped while this trial ran"
