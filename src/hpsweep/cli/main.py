@@ -31,7 +31,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rerun": ("hpsweep.cli.rerun", "run one trial again from its manifest into a new folder"),
     "gc": ("hpsweep.cli.gc", "remove the folders of poor or failed trials by rule"),
     "rm": ("hpsweep.cli.rm", "remove a study no controller holds"),
-    "bench": ("hpsweep.cli.bench", "run the simulated multi-fidelity benchmark"),
 }
 
 
@@ -43,7 +42,8 @@ def _split_command(argv: list[str]) -> tuple[list[str], list[str] | None]:
     return argv, None
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only the ``chosen`` subcommand's module is imported (fast start-up)."""
     parser = argparse.ArgumentParser(
         prog="hpsweep", description="Hyperparameter sweeps for unchanged training scripts.",
         epilog="Everything after `--` is the command to sweep; see `hpsweep run --help`.",
@@ -54,16 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (module_name, text) in COMMANDS.items():
         if importlib.util.find_spec(module_name) is None:  # an optional command not installed
             continue
-        module = importlib.import_module(module_name)
         cmd = sub.add_parser(name, help=text, description=text)
-        module.add_arguments(cmd)
         cmd.set_defaults(_module=module_name)
+        if name == chosen:
+            importlib.import_module(module_name).add_arguments(cmd)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list, command = _split_command(list(sys.argv[1:] if argv is None else argv))
-    parser = build_parser()
+    chosen = next((a for a in args_list if a in COMMANDS), None)
+    parser = build_parser(chosen)
     args = parser.parse_args(args_list)
     if args.subcommand is None:
         parser.print_help()

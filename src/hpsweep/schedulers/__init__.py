@@ -6,15 +6,34 @@ PBT, all behind :class:`Scheduler`; :func:`make_scheduler` builds one by name.
 
 from __future__ import annotations
 
-from hpsweep.schedulers._common import TrackingScheduler, geometric_rungs, linear_rungs
-from hpsweep.schedulers.asha import ASHAScheduler, PromotionASHAScheduler
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from hpsweep.schedulers.base import FIFOScheduler, Scheduler
-from hpsweep.schedulers.bohb import BOHBScheduler
-from hpsweep.schedulers.dyhpo import DyHPOScheduler
-from hpsweep.schedulers.factory import SCHEDULERS, make_scheduler
-from hpsweep.schedulers.hyperband import HyperbandScheduler
-from hpsweep.schedulers.median import MedianStoppingScheduler
-from hpsweep.schedulers.pbt import PBTScheduler
+from hpsweep.schedulers.factory import SCHEDULERS, make_scheduler, scheduler_class
+
+if TYPE_CHECKING:
+    from hpsweep.schedulers._common import TrackingScheduler, geometric_rungs, linear_rungs
+    from hpsweep.schedulers.asha import ASHAScheduler, PromotionASHAScheduler
+    from hpsweep.schedulers.bohb import BOHBScheduler
+    from hpsweep.schedulers.dyhpo import DyHPOScheduler
+    from hpsweep.schedulers.hyperband import HyperbandScheduler
+    from hpsweep.schedulers.median import MedianStoppingScheduler
+    from hpsweep.schedulers.pbt import PBTScheduler
+
+_LAZY = {
+    "TrackingScheduler": "_common", "geometric_rungs": "_common", "linear_rungs": "_common",
+    "ASHAScheduler": "asha", "PromotionASHAScheduler": "asha", "BOHBScheduler": "bohb",
+    "DyHPOScheduler": "dyhpo", "HyperbandScheduler": "hyperband",
+    "MedianStoppingScheduler": "median", "PBTScheduler": "pbt",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"hpsweep.schedulers.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'hpsweep.schedulers' has no attribute {name!r}")
+
 
 __all__ = [
     "SCHEDULERS",
@@ -31,4 +50,5 @@ __all__ = [
     "geometric_rungs",
     "linear_rungs",
     "make_scheduler",
+    "scheduler_class",
 ]

@@ -1,9 +1,11 @@
 """A Gaussian-process surrogate of (configuration, budget) -> signed metric, for DyHPO.
 
 Inputs are the configuration in the unit cube plus one budget coordinate (log budget scaled to
-[0, 1]). scikit-learn's ``GaussianProcessRegressor`` (Matern 5/2 with one length scale per input,
-plus noise) does the work; its kernel hyperparameters are re-optimized on a subsample only every
-data snapshots (see :class:`CurveSurrogate`) and reused in between, which keeps a decision at a few milliseconds.
+[0, 1]). The kernel is Matern 5/2 with one length scale per input, times an amplitude, plus
+noise. scikit-learn's ``GaussianProcessRegressor`` fits those hyperparameters by marginal
+likelihood on a subsample, only at data snapshots (8, 16, 32, ... observations; see
+:class:`CurveSurrogate`); between snapshots the posterior is a plain Cholesky solve in NumPy and
+SciPy, which keeps a decision at a few milliseconds.
 """
 
 from __future__ import annotations

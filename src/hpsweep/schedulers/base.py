@@ -74,7 +74,7 @@ class FIFOScheduler(Scheduler):
         config = self.searcher.suggest(trial_id)
         if config is None:
             return None
-        return StartTrial(config=config, resource=self.max_resource)
+        return StartTrial(config=config, resource=self.max_resource, reason="new configuration")
 
     def on_trial_end(self, trial: TrialRecord) -> None:
         self.searcher.on_trial_complete(trial)

@@ -2,32 +2,36 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from typing import Any
 
 from hpsweep.errors import UsageError
-from hpsweep.schedulers.asha import ASHAScheduler, PromotionASHAScheduler
-from hpsweep.schedulers.base import FIFOScheduler, Scheduler
-from hpsweep.schedulers.bohb import BOHBScheduler
-from hpsweep.schedulers.dyhpo import DyHPOScheduler
-from hpsweep.schedulers.hyperband import HyperbandScheduler
-from hpsweep.schedulers.median import MedianStoppingScheduler
-from hpsweep.schedulers.pbt import PBTScheduler
+from hpsweep.schedulers.base import Scheduler
 from hpsweep.search.base import Mode, Searcher
 
-__all__ = ["SCHEDULERS", "make_scheduler"]
+__all__ = ["SCHEDULERS", "make_scheduler", "scheduler_class"]
 
-SCHEDULERS: dict[str, type[Scheduler]] = {
-    "fifo": FIFOScheduler,
-    "median": MedianStoppingScheduler,
-    "asha": ASHAScheduler,
-    "promotion": PromotionASHAScheduler,
-    "hyperband-promotion": PromotionASHAScheduler,
-    "hyperband": HyperbandScheduler,
-    "bohb": BOHBScheduler,
-    "dyhpo": DyHPOScheduler,
-    "pbt": PBTScheduler,
+# name -> "module:class"; imported on use, so that a sweep loads only its own scheduler
+# (BOHB and DyHPO bring scikit-learn and SciPy along).
+SCHEDULERS: dict[str, str] = {
+    "fifo": "hpsweep.schedulers.base:FIFOScheduler",
+    "median": "hpsweep.schedulers.median:MedianStoppingScheduler",
+    "asha": "hpsweep.schedulers.asha:ASHAScheduler",
+    "promotion": "hpsweep.schedulers.asha:PromotionASHAScheduler",
+    "hyperband-promotion": "hpsweep.schedulers.asha:PromotionASHAScheduler",
+    "hyperband": "hpsweep.schedulers.hyperband:HyperbandScheduler",
+    "bohb": "hpsweep.schedulers.bohb:BOHBScheduler",
+    "dyhpo": "hpsweep.schedulers.dyhpo:DyHPOScheduler",
+    "pbt": "hpsweep.schedulers.pbt:PBTScheduler",
 }
+
+
+def scheduler_class(name: str) -> type[Scheduler]:
+    """The scheduler class registered as ``name``."""
+    module, _, attr = SCHEDULERS[name].partition(":")
+    cls: type[Scheduler] = getattr(importlib.import_module(module), attr)
+    return cls
 
 
 def _accepted(cls: type[Scheduler]) -> set[str]:
@@ -65,9 +69,9 @@ def make_scheduler(
     >>> make_scheduler("nope", searcher=None, metric="loss", mode="min")  # doctest: +SKIP
     """
     key = name.strip().lower() if isinstance(name, str) else name
-    cls = SCHEDULERS.get(key)
-    if cls is None:
+    if key not in SCHEDULERS:
         raise UsageError(f"unknown scheduler {name!r}; choose one of {', '.join(sorted(SCHEDULERS))}.")
+    cls = scheduler_class(key)
     accepted = _accepted(cls)
     unknown = sorted(set(rest) - accepted)
     if unknown:

@@ -49,6 +49,20 @@ if TYPE_CHECKING:
 __all__ = ["OptunaSearcher"]
 
 _REPLAYED = ("cmaes", "qmc")  # samplers whose state lives in the study's trial attributes
+# Samplers kept across trials (and reseeded per trial): GP keeps its fitted kernel parameters as
+# the starting point of the next fit, which makes its fits markedly better.
+_KEPT = ("gp",)
+
+
+def _reseed(sampler: optuna.samplers.BaseSampler, seed: int) -> bool:
+    """Give a kept sampler the per-trial seed; False when this Optuna has other internals."""
+    from optuna.samplers._lazy_random_state import LazyRandomState
+
+    if not (hasattr(sampler, "_rng") and hasattr(sampler, "_independent_sampler")):
+        return False
+    sampler._rng = LazyRandomState(seed)
+    sampler._independent_sampler = optuna.samplers.RandomSampler(seed=seed)
+    return True
 
 
 @contextlib.contextmanager
@@ -231,6 +245,7 @@ class OptunaSearcher(Searcher):
         self._count = 0
         self._values: list[float] = []
         self._space_cache: dict[str, Any] = {}
+        self._kept: dict[str, optuna.samplers.BaseSampler] = {}
 
     def _check_point(self, index: int, point: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(point, Mapping):
@@ -281,6 +296,10 @@ class OptunaSearcher(Searcher):
             source = self._warm_start_trials(before=AUTO_SWITCH_TRIAL)
         # QMC keeps one scrambled sequence for the whole study: its seed must not change.
         seed = self._base_seed if choice == "qmc" else self._seed_for(k)
+        if choice in _KEPT:
+            kept = self._kept.get(choice)
+            if kept is not None and _reseed(kept, seed):
+                return kept
         sampler = make_optuna_sampler(
             choice,
             seed=seed,
@@ -289,6 +308,9 @@ class OptunaSearcher(Searcher):
             source_trials=source,
             conditional=not self._mapping.is_unconditional,
         )
+        if choice in _KEPT:  # its own incremental search-space cache lives with it
+            self._kept[choice] = sampler
+            return sampler
         if self._mapping.is_unconditional:
             return CachedSpaceSampler(sampler, self._space_cache, choice)
         return sampler
