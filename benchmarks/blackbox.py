@@ -287,10 +287,11 @@ def summarise(results: list[dict[str, Any]], evals: Sequence[int]) -> dict[str, 
 
 
 def markdown(table: dict[str, Any], over: list[dict[str, float]]) -> str:
-    lines = []
+    lines: list[str] = []
     methods = [m for m in METHODS if any(m in c["regrets"] for c in table.values())]
-    lines.append("| function @ evals | " + " | ".join(methods) + " | auto best / tied |")
-    lines.append("|---" * (len(methods) + 2) + "|")
+    if table:
+        lines.append("| function @ evals | " + " | ".join(methods) + " | auto best / tied |")
+        lines.append("|---" * (len(methods) + 2) + "|")
     for key, cell in table.items():
         row = [key]
         for m in methods:
@@ -330,8 +331,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="keep the runs already in --out and run only the missing ones")
     parser.add_argument("--summarize", type=Path, default=None,
                         help="only print the tables of an earlier --out file")
-    parser.add_argument("--replace-from", type=Path, default=None,
-                        help="with --summarize: take every method found in this file from it")
+    parser.add_argument("--replace-from", type=Path, nargs="*", default=[],
+                        help="with --summarize: take every method found in these files from them")
+    parser.add_argument("--overhead-only", action="store_true",
+                        help="only measure the overhead per suggestion (--overhead counts)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--overhead", type=int, nargs="*", default=[100, 300],
                         help="trial counts for the overhead measurement (none: skip it)")
@@ -341,14 +344,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.summarize is not None:
         data = json.loads(args.summarize.read_text())
         rows = data["results"]
-        if args.replace_from is not None:
-            newer = json.loads(args.replace_from.read_text())["results"]
+        for path in args.replace_from:
+            newer = json.loads(path.read_text())["results"]
             replaced = {r["method"] for r in newer}
             rows = [r for r in rows if r["method"] not in replaced] + newer
         print(markdown(summarise(rows, evals), data.get("overhead", [])))
         table = summarise(rows, evals)
         wins = sum(1 for c in table.values() if c["auto_best"] or c["auto_tied"])
         print(f"\nauto best or tied-best in {wins} of {len(table)} cells")
+        return 0
+    if args.overhead_only:
+        over = [overhead(n, sampler) for n in args.overhead for sampler in ("tpe", "cmaes", "random")]
+        print(markdown({}, over))
         return 0
     long_seeds = {"optuna:gp": args.gp_seeds_long, "hpsweep:gp": args.hpsweep_gp_seeds_long}
     seeds_of = {m: int(n) for m, _, n in (item.partition("=") for item in args.seeds_of)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from pathlib import Path
 
@@ -158,8 +159,8 @@ def test_keep_checkpoints_none_under_promotion(tmp_path, cli, write_script):
     for t in trials:
         has_checkpoint = (tmp_path / "s" / "trials" / f"{t.trial_id:04d}" / "checkpoint" / "state.json").exists()
         assert has_checkpoint == (t.state is TrialState.PAUSED), (t.trial_id, t.state)
-        runs = [r for r in t.reports]
+        runs = list(t.reports)
         # a resumed run continues from its checkpoint: its first epoch follows the last one reported
-        for prev, nxt in zip(runs, runs[1:]):
+        for prev, nxt in itertools.pairwise(runs):
             assert nxt.step == prev.step + 1
         assert all(r.metrics["first"] <= r.step for r in runs)

@@ -34,7 +34,7 @@ def _sweep(tmp_path: Path, scheduler: str, keeper: CheckpointKeeper, *, finish: 
     tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "mf.py").write_text(scripts.CHECKPOINTING)
     command = [PY, str(tmp_path / "mf.py"), "--x", "uniform(0, 1)"]
-    args = build_parser().parse_args([
+    args = build_parser("run").parse_args([
         "run", "--parallel", "2", "--metric", "loss", "--seed", "5", "--scheduler", scheduler,
         "--resource-arg", "epochs", "--max-resource", "9", "--min-resource", "1",
         "--reduction-factor", "3", *extra])

@@ -105,7 +105,10 @@ def make_optuna_sampler(
                 n_startup_trials=n_startup_trials or 1,
             )
         if name == "qmc":
-            return optuna.samplers.QMCSampler(seed=seed, warn_independent_sampling=False)
+            # Scrambled, so the seed matters and no point sits exactly on the centre or a corner
+            # of the space (plain Sobol starts there, which flatters centred test functions).
+            return optuna.samplers.QMCSampler(seed=seed, scramble=True,
+                                              warn_independent_sampling=False)
         if name == "random":
             return optuna.samplers.RandomSampler(seed=seed)
         if name == "nsga2":

@@ -52,6 +52,7 @@ _REPLAYED = ("cmaes", "qmc")  # samplers whose state lives in the study's trial 
 # Samplers kept across trials (and reseeded per trial): GP keeps its fitted kernel parameters as
 # the starting point of the next fit, which makes its fits markedly better.
 _KEPT = ("gp",)
+_WARM_START_MIN = 10  # CMA-ES's warm start needs a top tenth of at least one trial
 
 
 def _reseed(sampler: optuna.samplers.BaseSampler, seed: int) -> bool:
@@ -316,14 +317,14 @@ class OptunaSearcher(Searcher):
         return sampler
 
     def _warm_start_trials(self, *, before: int) -> list[optuna.trial.FrozenTrial] | None:
-        """Completed trials numbered below ``before`` with every numeric parameter (for
-        warm-starting CMA-ES after the GP phase), or None when there are too few."""
+        """Completed trials numbered below ``before`` with every numeric parameter (CMA-ES
+        estimates its start from their best tenth), or None when there are too few."""
         numeric = set(self._mapping.numeric_names)
         trials = [
             t for t in self._study.get_trials(deepcopy=False, states=(OptunaState.COMPLETE,))
             if t.number < before and numeric <= t.params.keys()
         ]
-        return trials if len(trials) >= 2 else None
+        return trials if len(trials) >= _WARM_START_MIN else None
 
     @staticmethod
     def _suggester(trial: optuna.trial.Trial) -> Any:

@@ -157,6 +157,9 @@ def make_executor(options: SweepOptions) -> Executor:
 
         return LocalExecutor(slots=options.parallel, allocator=allocator, parser=parser,
                              summary_file=options.summary_file)
+    if options.executor == "function":
+        raise UsageError("this study was made by the Python API (its objective is a Python function): "
+                         "continue it with SearchEngine(config).resume(study_dir, objective_fn=...).")
     from hpsweep.executors import make_remote_executor
 
     return make_remote_executor(options.executor, parser=parser, summary_file=options.summary_file,
