@@ -1,8 +1,10 @@
 """Black-box benchmark: hpsweep's strategies next to plain Optuna, hyperopt and random search.
 
 Functions: Branin (2-D), Hartmann6 (6-D), Rosenbrock-10D, Ackley-10D. For every method, function
-and seed one run of ``max(--evals)`` evaluations is made; the simple regret after each budget in
-``--evals`` is read from the same run (none of the methods depends on the total budget).
+and seed one run of ``max(--evals)`` evaluations is made and the simple regret after each budget
+in ``--evals`` is read from the same run, except for budget-aware methods (``hpsweep:auto``, which
+is told the study's budget): they run once per budget in ``--evals``, told that budget, and each
+budget's regret comes from its own run.
 GP-based methods are slow at 300 evaluations: ``--gp-seeds-long`` seeds run the long budget,
 the others stop at the smallest budget (the table says how many seeds each cell has).
 
@@ -84,6 +86,8 @@ HPSWEEP = ("hpsweep:auto", "hpsweep:tpe", "hpsweep:gp", "hpsweep:cmaes", "hpswee
            "hpsweep:random")
 PEERS = ("optuna:tpe", "optuna:gp", "optuna:cmaes", "hyperopt:tpe", "random")
 METHODS = HPSWEEP + PEERS
+BUDGET_AWARE = ("hpsweep:auto",)
+"""Methods told the total budget: one run per budget, each read only at its own budget."""
 
 
 def _is_gp(method: str) -> bool:
@@ -106,11 +110,13 @@ def _vector(config: dict[str, Any], dim: int) -> np.ndarray:
     return np.array([float(config[f"x{i}"]) for i in range(dim)])
 
 
-def run_hpsweep(strategy: str, problem: Problem, seed: int, n: int) -> list[float]:
+def run_hpsweep(strategy: str, problem: Problem, seed: int, n: int,
+                budget: int | None = None) -> list[float]:
     from hpsweep.search import make_searcher
     from hpsweep.trial import TrialRecord, TrialState
 
-    searcher = make_searcher(strategy, _space(problem), metric="y", mode="min", seed=seed)
+    searcher = make_searcher(strategy, _space(problem), metric="y", mode="min", seed=seed,
+                             budget=budget)
     values = []
     for i in range(n):
         config = searcher.suggest(i)
@@ -190,8 +196,9 @@ def run_one(job: tuple[str, str, int, int]) -> dict[str, Any]:
     problem = PROBLEMS[fname]
     start = time.perf_counter()
     lib, _, kind = method.partition(":")
+    aware = method in BUDGET_AWARE
     if lib == "hpsweep":
-        values = run_hpsweep(kind, problem, seed, n)
+        values = run_hpsweep(kind, problem, seed, n, budget=n if aware else None)
     elif lib == "optuna":
         values = run_optuna(kind, problem, seed, n)
     elif lib == "hyperopt":
@@ -199,7 +206,7 @@ def run_one(job: tuple[str, str, int, int]) -> dict[str, Any]:
     else:
         values = run_random(problem, seed, n)
     best = np.minimum.accumulate(np.asarray(values)) - problem.optimum
-    return {"method": method, "function": fname, "seed": seed, "n": n,
+    return {"method": method, "function": fname, "seed": seed, "n": n, "budget_aware": aware,
             "regret": [float(max(r, 0.0)) for r in best],
             "seconds": time.perf_counter() - start}
 
@@ -260,7 +267,9 @@ def _quartiles(xs: Sequence[float]) -> tuple[float, float, float]:
 
 
 def summarise(results: list[dict[str, Any]], evals: Sequence[int]) -> dict[str, Any]:
-    """Per function and budget: regrets per method, the best median, and auto's standing."""
+    """Per function and budget: regrets per method, the best median, and auto's standing.
+
+    A run of a budget-aware method (``budget_aware`` set) counts only at its own budget."""
     from scipy.stats import mannwhitneyu
 
     table: dict[str, Any] = {}
@@ -268,7 +277,8 @@ def summarise(results: list[dict[str, Any]], evals: Sequence[int]) -> dict[str, 
         for budget in evals:
             cell: dict[str, list[float]] = {}
             for r in results:
-                if r["function"] == fname and r["n"] >= budget:
+                fits = r["n"] == budget if r.get("budget_aware") else r["n"] >= budget
+                if r["function"] == fname and fits:
                     cell.setdefault(r["method"], []).append(r["regret"][budget - 1])
             if not cell:
                 continue
@@ -374,8 +384,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 n = evals[-1]
                 if seed >= long_seeds.get(method, args.seeds):
                     n = evals[0]
-                if (method, fname, seed, n) not in done:
-                    jobs.append((method, fname, seed, n))
+                budgets = evals[: evals.index(n) + 1] if method in BUDGET_AWARE else [n]
+                jobs.extend((method, fname, seed, b) for b in budgets
+                            if (method, fname, seed, b) not in done)
     jobs.sort(key=lambda j: -(j[3] * (50 if _is_gp(j[0]) or j[0] == "hpsweep:auto" else 1)))
     start = time.perf_counter()
     args.out.parent.mkdir(parents=True, exist_ok=True)

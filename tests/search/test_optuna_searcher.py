@@ -14,7 +14,12 @@ from optuna.trial import TrialState as OptunaState
 
 from hpsweep.errors import UsageError
 from hpsweep.search import OptunaSearcher, PointsFirst, make_searcher, pareto_front
-from hpsweep.search._samplers import AUTO_SWITCH_TRIAL, choose_auto
+from hpsweep.search._samplers import (
+    AUTO_GP_BUDGET,
+    AUTO_SWITCH_TRIAL,
+    auto_switch_trial,
+    choose_auto,
+)
 from hpsweep.space import SearchSpace
 from hpsweep.trial import ErrorKind, Report, TrialRecord, TrialState
 
@@ -226,15 +231,106 @@ def test_auto_rule() -> None:
     assert choose_auto(continuous=True, n_dims=2, n_objectives=2, trial_number=5).sampler == "tpe"
 
 
-@pytest.mark.slow
-def test_auto_hands_over_to_a_warm_started_cmaes(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("torch")
-    import hpsweep.search.optuna as module
+def test_auto_rule_with_a_large_budget_runs_cmaes_from_the_first_trial() -> None:
+    small = {"continuous": True, "n_dims": 6, "n_objectives": 1}
+    for trial_number in (0, 1, AUTO_SWITCH_TRIAL, 1000):
+        choice = choose_auto(**small, trial_number=trial_number, budget=AUTO_GP_BUDGET + 1)
+        assert choice.sampler == "cmaes"
+        assert str(AUTO_GP_BUDGET + 1) in choice.reason
+    assert auto_switch_trial(AUTO_GP_BUDGET + 1) == 0
+    # The budget does not override what only TPE handles.
+    for other in ({"continuous": False, "n_dims": 3, "n_objectives": 1},
+                  {"continuous": True, "n_dims": 50, "n_objectives": 1},
+                  {"continuous": True, "n_dims": 2, "n_objectives": 2}):
+        assert choose_auto(**other, trial_number=0, budget=1000).sampler == "tpe"
 
-    monkeypatch.setattr(module, "AUTO_SWITCH_TRIAL", 11)
-    monkeypatch.setattr("hpsweep.search._samplers.AUTO_SWITCH_TRIAL", 11)
+
+def test_auto_rule_with_a_small_budget_keeps_gp_for_the_whole_budget() -> None:
+    small = {"continuous": True, "n_dims": 6, "n_objectives": 1}
+    budget = AUTO_GP_BUDGET
+    assert auto_switch_trial(budget) == budget and auto_switch_trial(20) == 20
+    # Past the unknown-budget switch point, still inside the budget: GP (TPE without torch).
+    assert choose_auto(**small, trial_number=AUTO_SWITCH_TRIAL, budget=budget).sampler in (
+        "gp", "tpe")
+    assert choose_auto(**small, trial_number=budget - 1, budget=budget).sampler in ("gp", "tpe")
+    # A study extended past its budget hands over to CMA-ES.
+    assert choose_auto(**small, trial_number=budget, budget=budget).sampler == "cmaes"
+    assert choose_auto(**small, trial_number=20, budget=20).sampler == "cmaes"
+    # Unknown budget: the fixed switch point.
+    assert auto_switch_trial(None) == AUTO_SWITCH_TRIAL
+
+
+def test_auto_without_torch_falls_back_to_tpe_only_for_the_gp_phase(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("hpsweep.search._samplers.torch_available", lambda: False)
+    small = {"continuous": True, "n_dims": 3, "n_objectives": 1}
+    assert choose_auto(**small, trial_number=0, budget=100).sampler == "tpe"
+    assert choose_auto(**small, trial_number=0).sampler == "tpe"
+    assert choose_auto(**small, trial_number=0, budget=1000).sampler == "cmaes"
+
+
+def test_factory_passes_the_budget_to_auto() -> None:
     space = SearchSpace().add_float("x", -5.0, 5.0).add_float("y", -5.0, 5.0)
-    searcher = OptunaSearcher(space, metric="f", mode="min", seed=0, sampler="auto")
+    searcher = make_searcher("auto", space, metric="f", mode="min", seed=0, budget=500)
+    assert isinstance(searcher, OptunaSearcher) and searcher.budget == 500
+    choices = []
+    for tid in range(12):
+        config = searcher.suggest(tid)
+        assert config is not None
+        choices.append(searcher.last_choice)
+        value = (config["x"] - 1) ** 2 + (config["y"] + 2) ** 2
+        searcher.on_trial_complete(completed(tid, config, value, metric="f"))
+    assert choices == ["cmaes"] * 12
+    unknown = make_searcher("auto", space, metric="f", mode="min", seed=0)
+    assert isinstance(unknown, OptunaSearcher) and unknown.budget is None
+    # Other strategies accept a budget and ignore it.
+    assert make_searcher("random", space, metric="f", mode="min", seed=0, budget=5).suggest(0)
+
+
+def test_auto_with_a_large_budget_matches_cmaes_and_restores_identically() -> None:
+    space = SearchSpace().add_float("x", -5.0, 5.0).add_float("y", -5.0, 5.0)
+
+    def run(searcher: OptunaSearcher, n: int, start: int = 0) -> list[dict[str, Any]]:
+        configs = []
+        for tid in range(start, start + n):
+            config = searcher.suggest(tid)
+            assert config is not None
+            configs.append(config)
+            searcher.on_trial_complete(completed(tid, config, config["x"] ** 2 + config["y"] ** 2,
+                                                 metric="f"))
+        return configs
+
+    auto = OptunaSearcher(space, metric="f", mode="min", seed=4, sampler="auto", budget=200)
+    plain = OptunaSearcher(space, metric="f", mode="min", seed=4, sampler="cmaes")
+    first = run(auto, 15)
+    assert first == run(plain, 15)
+    again = OptunaSearcher(space, metric="f", mode="min", seed=4, sampler="auto", budget=200)
+    again.restore([completed(i, c, c["x"] ** 2 + c["y"] ** 2, metric="f")
+                   for i, c in enumerate(first[:10])])
+    assert run(again, 5, start=10) == first[10:]
+
+
+@pytest.mark.parametrize("budget", [0, -3, 2.5, True, "100"])
+def test_a_bad_budget_is_a_usage_error(budget: Any) -> None:
+    space = SearchSpace().add_float("x", 0, 1)
+    with pytest.raises(UsageError, match="budget"):
+        make_searcher("auto", space, metric="m", mode="min", seed=0, budget=budget)
+    with pytest.raises(UsageError, match="budget"):
+        make_searcher("random", space, metric="m", mode="min", seed=0, budget=budget)
+    with pytest.raises(UsageError, match="budget"):
+        OptunaSearcher(space, metric="m", mode="min", seed=0, sampler="auto", budget=budget)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("budget", [None, 11])
+def test_auto_hands_over_to_a_warm_started_cmaes(
+        monkeypatch: pytest.MonkeyPatch, budget: int | None) -> None:
+    pytest.importorskip("torch")
+    if budget is None:
+        monkeypatch.setattr("hpsweep.search._samplers.AUTO_SWITCH_TRIAL", 11)
+    space = SearchSpace().add_float("x", -5.0, 5.0).add_float("y", -5.0, 5.0)
+    searcher = OptunaSearcher(space, metric="f", mode="min", seed=0, sampler="auto",
+                              budget=budget)
     choices = []
     for tid in range(14):
         config = searcher.suggest(tid)
@@ -244,6 +340,8 @@ def test_auto_hands_over_to_a_warm_started_cmaes(monkeypatch: pytest.MonkeyPatch
         searcher.on_trial_complete(completed(tid, config, value, metric="f"))
     assert choices[:11] == ["gp"] * 11 and choices[11:] == ["cmaes"] * 3
     assert isinstance(searcher.study.sampler, optuna.samplers.BaseSampler)
+    # The CMA-ES phase starts from the GP trials (a warm start), not from the box's centre.
+    assert searcher._warm_start_trials(before=11) is not None
 
 
 def test_a_stopped_trial_brings_its_reports_when_the_scheduler_passed_none_on() -> None:

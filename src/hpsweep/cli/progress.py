@@ -115,7 +115,9 @@ class RichDisplay(Display):
             self.live.update(self._render(tuner))
 
     def _render(self, tuner: Tuner) -> Any:
+        from rich.console import Group
         from rich.table import Table
+        from rich.text import Text
 
         assert self.options is not None
         trials = list(tuner.trials.values())
@@ -128,27 +130,24 @@ class RichDisplay(Display):
         elapsed = time.time() - self.t0
         eta = ""
         if total_runs and finished:
-            eta = f"  ETA {max(0.0, elapsed / finished * (total_runs - finished)):.0f} s"
+            eta = f", ETA {max(0.0, elapsed / finished * (total_runs - finished)):.0f} s"
+        head = Text.from_markup(
+            f"[bold]{finished}[/]/{total_runs or '?'} done: [green]{counts[TrialState.COMPLETED]} completed[/], "
+            f"[cyan]{counts[TrialState.RUNNING]} running[/], [red]{counts[TrialState.FAILED]} failed[/], "
+            f"{counts[TrialState.STOPPED]} stopped, {counts[TrialState.PAUSED]} paused; "
+            f"{elapsed:.0f} s{eta}")
         best = _best(trials, self.options.metric, self.options.mode)
-        head = Table.grid(padding=(0, 2))
-        head.add_row(
-            f"[bold]{finished}[/]/{total_runs or '?'} done", f"[green]{counts[TrialState.COMPLETED]} completed",
-            f"[cyan]{counts[TrialState.RUNNING]} running", f"[red]{counts[TrialState.FAILED]} failed",
-            f"{counts[TrialState.STOPPED]} stopped", f"{counts[TrialState.PAUSED]} paused",
-            f"{elapsed:.0f} s{eta}",
-        )
+        lines: list[Any] = [head]
         if best is not None:
-            value = _fmt(best.value(self.options.metric))
-            head.add_row(f"best: trial {best.trial_id}", f"{self.options.metric}={value}", _fmt_config(best.config))
+            lines.append(Text(f"best: trial {best.trial_id} {self.options.metric}="
+                              f"{_fmt(best.value(self.options.metric))}  {_fmt_config(best.config)}"))
         slots = Table("slot", "gpu", "trial", "config", "last report", box=None)
         for t in sorted((t for t in trials if t.state is TrialState.RUNNING), key=lambda t: t.worker_id or 0):
             last = t.reports[-1] if t.reports else None
             slots.add_row(str(t.worker_id), t.gpu or "-", str(t.trial_id), _fmt_config(t.config)[:60],
                           "" if last is None else f"step {last.step}: " + _fmt_config(last.metrics)[:40])
-        outer = Table.grid()
-        outer.add_row(head)
-        outer.add_row(slots)
-        return outer
+        lines.append(slots)
+        return Group(*lines)
 
     def stop(self) -> None:
         self.live.stop()

@@ -30,17 +30,24 @@ def make_searcher(
     metrics: Sequence[str] | None = None,
     modes: Sequence[Mode] | None = None,
     points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
+    budget: int | None = None,
 ) -> Searcher:
     """The searcher called ``name`` over ``space``.
 
     ``grid`` and ``random`` come from :mod:`hpsweep.search.basic` (with ``points_to_evaluate``
     tried first); ``tpe``, ``gp``, ``cmaes``, ``qmc``, ``auto`` (and ``nsga2``) are
     :class:`~hpsweep.search.optuna.OptunaSearcher` samplers; with several ``metrics`` they
-    search the Pareto front (``cmaes`` refuses several).
+    search the Pareto front (``cmaes`` refuses several). ``budget`` is the study's number of
+    trials when known (None: unknown); ``auto`` picks its sampler by it, the others ignore it.
     """
     if not isinstance(name, str) or name.lower() not in (*STRATEGIES, "nsga2"):
         raise UsageError(
             f"strategy {name!r} is unknown; choose one of {', '.join(STRATEGIES)}."
+        )
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int)
+                               or budget < 1):
+        raise UsageError(
+            f"budget must be a number of trials >= 1 or None (unknown), got {budget!r}."
         )
     key = name.lower()
     if key in _OPTUNA:
@@ -48,7 +55,7 @@ def make_searcher(
 
         return OptunaSearcher(
             space, metric=metric, mode=mode, seed=seed, sampler=key, metrics=metrics,
-            modes=modes, points_to_evaluate=points_to_evaluate,
+            modes=modes, points_to_evaluate=points_to_evaluate, budget=budget,
         )
     # Grid and random search ignore the objective, so several metrics need nothing more:
     # the report still shows their Pareto front.

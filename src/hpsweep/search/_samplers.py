@@ -12,11 +12,13 @@ import optuna
 from hpsweep.errors import UsageError
 
 __all__ = [
+    "AUTO_GP_BUDGET",
     "AUTO_GP_MAX_DIMS",
     "AUTO_SWITCH_TRIAL",
     "SAMPLERS",
     "AutoChoice",
     "CachedSpaceSampler",
+    "auto_switch_trial",
     "choose_auto",
     "make_optuna_sampler",
     "torch_available",
@@ -26,11 +28,15 @@ SAMPLERS = ("tpe", "gp", "cmaes", "qmc", "random", "nsga2", "auto")
 """Sampler names :class:`~hpsweep.search.optuna.OptunaSearcher` accepts."""
 
 AUTO_SWITCH_TRIAL = 100
-"""``auto`` on a continuous space: GP for trials ``0..AUTO_SWITCH_TRIAL-1``, CMA-ES afterwards."""
+"""``auto`` on a continuous space with no known budget: GP for trials
+``0..AUTO_SWITCH_TRIAL-1``, CMA-ES afterwards."""
 
 AUTO_GP_MAX_DIMS = 20
 """``auto`` uses the GP/CMA-ES path only up to this many searched numeric parameters."""
 
+AUTO_GP_BUDGET = 150
+"""``auto`` on a continuous space with a known budget: up to this many trials GP for the whole
+budget, above it CMA-ES from the first trial."""
 
 
 def torch_available() -> bool:
@@ -46,18 +52,43 @@ class AutoChoice:
     reason: str
 
 
+def auto_switch_trial(budget: int | None) -> int:
+    """The trial number at which ``auto`` hands a small continuous space from GP to CMA-ES
+    (0: CMA-ES from the first trial); see :func:`choose_auto`."""
+    if budget is None:
+        return AUTO_SWITCH_TRIAL
+    if budget <= AUTO_GP_BUDGET:
+        return budget
+    return 0
+
+
 def choose_auto(
-    *, continuous: bool, n_dims: int, n_objectives: int, trial_number: int
+    *, continuous: bool, n_dims: int, n_objectives: int, trial_number: int,
+    budget: int | None = None,
 ) -> AutoChoice:
-    """The ``auto`` rule (see ``benchmarks/RESULTS.md`` for the figures behind it).
+    """The ``auto`` rule; ``budget`` is the study's number of trials when the caller knows it.
 
     - several objectives, categorical choices, conditional parameters or more than
       :data:`AUTO_GP_MAX_DIMS` numeric parameters → TPE (handles all of them, cheap per trial);
-    - otherwise (a small, all-numeric space): Gaussian-process BO for the first
-      :data:`AUTO_SWITCH_TRIAL` trials (best regret at small budgets), then CMA-ES started at
-      a distribution estimated from the GP phase's best trials (warm-started CMA-ES; best at
-      larger budgets, and cheap where GP becomes slow);
+    - otherwise (a small, all-numeric space), by budget:
+
+      - known and above :data:`AUTO_GP_BUDGET` → CMA-ES from the first trial;
+      - known and at most :data:`AUTO_GP_BUDGET` → Gaussian-process BO for the whole budget
+        (trials past it, should the study be extended without a new budget, go to CMA-ES
+        warm-started from the GP trials);
+      - unknown → GP for the first :data:`AUTO_SWITCH_TRIAL` trials, then CMA-ES started at a
+        distribution estimated from the GP phase's best trials (warm-started CMA-ES);
+
     - without PyTorch the GP phase falls back to TPE.
+
+    The figures behind it (``benchmarks/RESULTS.md``, issue 5; median simple regret over 10
+    seeds on Branin, Hartmann6, Rosenbrock-10D, Ackley-10D): after 100 evaluations GP is best
+    or tied-best on all four functions (e.g. Hartmann6 0.0001 against 0.19 for CMA-ES, Ackley-10D
+    8.6 against 10.4); after 300 evaluations CMA-ES run from the first trial is best on three
+    (Branin 2e-9, Rosenbrock-10D 92 to 199, Ackley-10D 4.0), while GP for 100 trials followed by
+    warm-started CMA-ES is not best on any (Branin 2e-6, Rosenbrock-10D 203, Ackley-10D 5.4):
+    the handover costs more than the GP phase gains once the budget is large. GP is also slow
+    past a few hundred trials (its cost grows with the cube of the trial count).
     """
     if n_objectives > 1:
         return AutoChoice("tpe", "several objectives")
@@ -65,11 +96,14 @@ def choose_auto(
         return AutoChoice("tpe", "categorical or conditional parameters")
     if n_dims > AUTO_GP_MAX_DIMS:
         return AutoChoice("tpe", f"{n_dims} numeric parameters > {AUTO_GP_MAX_DIMS}")
-    if trial_number >= AUTO_SWITCH_TRIAL:
-        return AutoChoice("cmaes", f"continuous space, trial {trial_number} >= {AUTO_SWITCH_TRIAL}")
+    switch = auto_switch_trial(budget)
+    if switch == 0:
+        return AutoChoice("cmaes", f"continuous space, budget {budget} > {AUTO_GP_BUDGET}")
+    if trial_number >= switch:
+        return AutoChoice("cmaes", f"continuous space, trial {trial_number} >= {switch}")
     if not torch_available():
         return AutoChoice("tpe", "continuous space, small budget, but PyTorch is missing for GP")
-    return AutoChoice("gp", f"continuous space, trial {trial_number} < {AUTO_SWITCH_TRIAL}")
+    return AutoChoice("gp", f"continuous space, trial {trial_number} < {switch}")
 
 
 def make_optuna_sampler(

@@ -34,9 +34,9 @@ from optuna.trial import TrialState as OptunaState
 from hpsweep.errors import UsageError
 from hpsweep.search._optuna_space import SpaceMapping
 from hpsweep.search._samplers import (
-    AUTO_SWITCH_TRIAL,
     SAMPLERS,
     CachedSpaceSampler,
+    auto_switch_trial,
     choose_auto,
     make_optuna_sampler,
 )
@@ -96,7 +96,8 @@ class OptunaSearcher(Searcher):
     ``random``, ``nsga2`` (several objectives) or ``auto`` (see
     :func:`hpsweep.search._samplers.choose_auto`). ``metrics``/``modes`` make it multi-objective
     (every metric is read from the finished trial). ``points_to_evaluate`` are tried first
-    (warm start; missing parameters are sampled). NaN results are told as the worst value seen
+    (warm start; missing parameters are sampled). ``budget``: the study's number of trials when
+    known (only ``auto`` uses it). NaN results are told as the worst value seen
     so far, crashes as failed trials, trials stopped early as pruned (with their reports).
     """
 
@@ -112,6 +113,7 @@ class OptunaSearcher(Searcher):
         modes: Sequence[Mode] | None = None,
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
         n_startup_trials: int | None = None,
+        budget: int | None = None,
     ) -> None:
         if sampler not in SAMPLERS:
             raise UsageError(
@@ -133,12 +135,19 @@ class OptunaSearcher(Searcher):
             )
         if n_startup_trials is not None and n_startup_trials < 0:
             raise UsageError(f"n_startup_trials must be >= 0, got {n_startup_trials}.")
+        if budget is not None and (
+            isinstance(budget, bool) or not isinstance(budget, int) or budget < 1
+        ):
+            raise UsageError(
+                f"budget must be a number of trials >= 1 or None (unknown), got {budget!r}."
+            )
         dirs = [_check_mode(m, f"mode of metric {n!r}") for n, m in zip(names, dirs)]
         super().__init__(space, metric=names[0], mode=dirs[0], seed=seed)
         self.sampler_name = sampler
         self.metrics: list[str] = names
         self.modes: list[Mode] = dirs
         self.n_startup_trials = n_startup_trials
+        self.budget = budget
         self._base_seed = int(seed) if seed is not None else int(
             np.random.SeedSequence().generate_state(1)[0]
         )
@@ -287,6 +296,7 @@ class OptunaSearcher(Searcher):
             n_dims=len(self._mapping.numeric_names),
             n_objectives=len(self.metrics),
             trial_number=k,
+            budget=self.budget,
         ).sampler
 
     def _sampler_for(self, k: int) -> optuna.samplers.BaseSampler:
@@ -294,7 +304,7 @@ class OptunaSearcher(Searcher):
         self.last_choice = choice
         source: list[optuna.trial.FrozenTrial] | None = None
         if self.sampler_name == "auto" and choice == "cmaes":
-            source = self._warm_start_trials(before=AUTO_SWITCH_TRIAL)
+            source = self._warm_start_trials(before=auto_switch_trial(self.budget))
         # QMC keeps one scrambled sequence for the whole study: its seed must not change.
         seed = self._base_seed if choice == "qmc" else self._seed_for(k)
         if choice in _KEPT:

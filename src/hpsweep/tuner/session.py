@@ -127,6 +127,7 @@ def make_scheduler_for(options: SweepOptions, sweep: Sweep) -> Scheduler:
         strategy, sweep.space, metric=options.metric, mode=modes[0],
         seed=options.seed, metrics=options.metrics if multi else None,
         modes=modes if multi else None, points_to_evaluate=options.enqueue or None,
+        budget=options.num_trials,
     )
     extra: dict[str, Any] = {}
     if options.perturbation_interval is not None:
