@@ -285,6 +285,8 @@ def summarise(results: list[dict[str, Any]], evals: Sequence[int]) -> dict[str, 
             medians = {m: statistics.median(v) for m, v in cell.items()}
             best = min(medians, key=lambda m: medians[m])
             auto = cell.get("hpsweep:auto")
+            if auto is not None and medians["hpsweep:auto"] <= medians[best]:
+                best = "hpsweep:auto"  # an equal median counts as auto's
             tied = None
             if auto is not None and best != "hpsweep:auto":
                 p = mannwhitneyu(auto, cell[best], alternative="greater").pvalue
@@ -377,7 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = earlier["results"]
         earlier_wall = float(earlier.get("wall_seconds", 0.0))
         done = {(r["method"], r["function"], r["seed"], r["n"]) for r in results}
-    jobs = []
+    jobs: list[tuple[str, str, int, int]] = []
     for method in args.methods:
         for fname in args.functions:
             for seed in range(seeds_of.get(method, args.seeds)):

@@ -223,7 +223,7 @@ def test_factory_builds_each_strategy_with_its_sampler() -> None:
 
 
 def test_auto_rule() -> None:
-    small = {"continuous": True, "n_dims": 6, "n_objectives": 1}
+    small: dict[str, Any] = {"continuous": True, "n_dims": 6, "n_objectives": 1}
     assert choose_auto(**small, trial_number=0).sampler in ("gp", "tpe")  # tpe without torch
     assert choose_auto(**small, trial_number=AUTO_SWITCH_TRIAL).sampler == "cmaes"
     assert choose_auto(continuous=False, n_dims=3, n_objectives=1, trial_number=500).sampler == "tpe"
@@ -232,21 +232,22 @@ def test_auto_rule() -> None:
 
 
 def test_auto_rule_with_a_large_budget_runs_cmaes_from_the_first_trial() -> None:
-    small = {"continuous": True, "n_dims": 6, "n_objectives": 1}
+    small: dict[str, Any] = {"continuous": True, "n_dims": 6, "n_objectives": 1}
     for trial_number in (0, 1, AUTO_SWITCH_TRIAL, 1000):
         choice = choose_auto(**small, trial_number=trial_number, budget=AUTO_GP_BUDGET + 1)
         assert choice.sampler == "cmaes"
         assert str(AUTO_GP_BUDGET + 1) in choice.reason
     assert auto_switch_trial(AUTO_GP_BUDGET + 1) == 0
     # The budget does not override what only TPE handles.
-    for other in ({"continuous": False, "n_dims": 3, "n_objectives": 1},
-                  {"continuous": True, "n_dims": 50, "n_objectives": 1},
-                  {"continuous": True, "n_dims": 2, "n_objectives": 2}):
+    others: list[dict[str, Any]] = [{"continuous": False, "n_dims": 3, "n_objectives": 1},
+                                     {"continuous": True, "n_dims": 50, "n_objectives": 1},
+                                     {"continuous": True, "n_dims": 2, "n_objectives": 2}]
+    for other in others:
         assert choose_auto(**other, trial_number=0, budget=1000).sampler == "tpe"
 
 
 def test_auto_rule_with_a_small_budget_keeps_gp_for_the_whole_budget() -> None:
-    small = {"continuous": True, "n_dims": 6, "n_objectives": 1}
+    small: dict[str, Any] = {"continuous": True, "n_dims": 6, "n_objectives": 1}
     budget = AUTO_GP_BUDGET
     assert auto_switch_trial(budget) == budget and auto_switch_trial(20) == 20
     # Past the unknown-budget switch point, still inside the budget: GP (TPE without torch).
@@ -263,7 +264,7 @@ def test_auto_rule_with_a_small_budget_keeps_gp_for_the_whole_budget() -> None:
 def test_auto_without_torch_falls_back_to_tpe_only_for_the_gp_phase(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("hpsweep.search._samplers.torch_available", lambda: False)
-    small = {"continuous": True, "n_dims": 3, "n_objectives": 1}
+    small: dict[str, Any] = {"continuous": True, "n_dims": 3, "n_objectives": 1}
     assert choose_auto(**small, trial_number=0, budget=100).sampler == "tpe"
     assert choose_auto(**small, trial_number=0).sampler == "tpe"
     assert choose_auto(**small, trial_number=0, budget=1000).sampler == "cmaes"
