@@ -89,3 +89,5 @@ def test_file_tail_keeps_partial_lines(tmp_path):
     assert tail.read_lines() == ["two"]
     assert tail.read_lines(final=True) == ["three"]
     assert FileTail(path, skip_existing=True).read_lines() == []
+    again = FileTail(path, offset=4)  # a persisted offset: reading goes on from there
+    assert again.read_lines(final=True) == ["two", "three"]

@@ -35,14 +35,13 @@ from hpsweep.executors.base import (
     Slot,
     WallClock,
 )
-from hpsweep.executors.metrics import MetricParser, read_summary_file
+from hpsweep.executors.metrics import FileTail, MetricParser, read_summary_file
 from hpsweep.trial import ErrorKind
 
 __all__ = [
     "BatchBackend",
     "BatchExecutor",
     "JobState",
-    "OffsetTail",
     "SubmitError",
     "render_job_script",
 ]
@@ -92,34 +91,6 @@ class BatchBackend(ABC):
         """The id of the job called ``job_name`` (names are unique per run), or None."""
 
 
-class OffsetTail:
-    """Complete lines appended to a file since ``offset`` (which is public, to be persisted)."""
-
-    def __init__(self, path: Path, offset: int = 0) -> None:
-        self.path = path
-        self.offset = offset
-
-    def read_lines(self, *, final: bool = False) -> list[str]:
-        try:
-            with self.path.open("rb") as fh:
-                fh.seek(self.offset)
-                chunk = fh.read()
-        except FileNotFoundError:
-            return []
-        end = len(chunk) if final else chunk.rfind(b"\n") + 1
-        if end <= 0:
-            return []
-        self.offset += end
-        return chunk[:end].decode("utf-8", errors="replace").splitlines()
-
-    @staticmethod
-    def size(path: Path) -> int:
-        try:
-            return path.stat().st_size
-        except FileNotFoundError:
-            return 0
-
-
 def render_job_script(spec: LaunchSpec, *, extra_env: Mapping[str, str] | None = None) -> str:
     """The bash script that runs one trial run inside a batch job.
 
@@ -160,8 +131,8 @@ class _Job:
     trial_dir: Path
     slot: Slot
     timeout: float | None
-    reports: OffsetTail
-    stdout: OffsetTail
+    reports: FileTail
+    stdout: FileTail
     stop_requested: bool = False
     timed_out: bool = False
     started_at: float | None = None  # controller clock, when the job was first seen running
@@ -237,8 +208,8 @@ class BatchExecutor(Executor):
         job = _Job(
             trial_id=spec.trial_id, job_id="", trial_dir=trial_dir, slot=slot,
             timeout=spec.timeout,
-            reports=OffsetTail(report_path, OffsetTail.size(report_path)),
-            stdout=OffsetTail(trial_dir / "stdout.log", OffsetTail.size(trial_dir / "stdout.log")),
+            reports=FileTail(report_path, FileTail.size(report_path)),
+            stdout=FileTail(trial_dir / "stdout.log", FileTail.size(trial_dir / "stdout.log")),
         )
         # The record is written before submitting, with a unique job name: a controller killed
         # between the submission and the job id being saved is found again by that name.
@@ -305,8 +276,8 @@ class BatchExecutor(Executor):
         return _Job(
             trial_id=trial_id, job_id=str(job_id), trial_dir=trial_dir,
             slot=Slot(worker_id=-1), timeout=record.get("timeout"),
-            reports=OffsetTail(Path(record["report_file"]), int(offsets.get("reports", 0))),
-            stdout=OffsetTail(trial_dir / "stdout.log", int(offsets.get("stdout", 0))),
+            reports=FileTail(Path(record["report_file"]), int(offsets.get("reports", 0))),
+            stdout=FileTail(trial_dir / "stdout.log", int(offsets.get("stdout", 0))),
         )
 
     # -- watching --------------------------------------------------------------------------------
@@ -393,16 +364,9 @@ class BatchExecutor(Executor):
         )
 
     def _read(self, job: _Job, *, final: bool) -> list[ExecutorEvent]:
-        out: list[ExecutorEvent] = []
         now = self.clock.now()
-        for line in job.reports.read_lines(final=final):
-            parsed = self.parser.parse_report_line(line)
-            if parsed is not None:
-                out.append(ReportEvent(job.trial_id, parsed.step, parsed.metrics, now))
-        for line in job.stdout.read_lines(final=final):
-            parsed = self.parser.parse_stdout_line(line)
-            if parsed is not None:
-                out.append(ReportEvent(job.trial_id, parsed.step, parsed.metrics, now))
+        out: list[ExecutorEvent] = [ReportEvent(job.trial_id, p.step, p.metrics, now)
+                                    for p in self.parser.read(job.reports, job.stdout, final=final)]
         if out:
             self._save_offsets(job)
         return out

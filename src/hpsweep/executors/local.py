@@ -225,18 +225,9 @@ class LocalExecutor(Executor):
             os.killpg(run.proc.pid, sig)
 
     def _tail(self, run: _Run, *, final: bool) -> list[ExecutorEvent]:
-        out: list[ExecutorEvent] = []
         now = self.clock.now()
-        tid = run.spec.trial_id
-        for line in run.reports.read_lines(final=final):
-            parsed = self.parser.parse_report_line(line)
-            if parsed is not None:
-                out.append(ReportEvent(tid, parsed.step, parsed.metrics, now))
-        for line in run.stdout.read_lines(final=final):
-            parsed = self.parser.parse_stdout_line(line)
-            if parsed is not None:
-                out.append(ReportEvent(tid, parsed.step, parsed.metrics, now))
-        return out
+        return [ReportEvent(run.spec.trial_id, p.step, p.metrics, now)
+                for p in self.parser.read(run.reports, run.stdout, final=final)]
 
     def _finish(self, run: _Run) -> list[ExecutorEvent]:
         code = run.proc.wait()

@@ -16,13 +16,14 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from hpsweep.errors import UsageError
 
 __all__ = [
     "MARKER",
     "FileTail",
+    "LineSource",
     "MetricParser",
     "ParsedReport",
     "compile_metric_regex",
@@ -32,6 +33,12 @@ __all__ = [
 MARKER = "[hpsweep]"
 _TUNE_MARKER = "[tune-metric]:"
 _STEP_KEYS = ("step",)
+
+
+class LineSource(Protocol):
+    """Anything that hands out the complete lines written since the last call (a file tail)."""
+
+    def read_lines(self, *, final: bool = False) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,12 @@ class MetricParser:
             return None
         return self._from_mapping(data) if isinstance(data, dict) else None
 
+    def read(self, reports: LineSource, stdout: LineSource, *, final: bool) -> list[ParsedReport]:
+        """Everything new in a trial's report file and stdout, in that order."""
+        out = [p for p in map(self.parse_report_line, reports.read_lines(final=final)) if p is not None]
+        out += [p for p in map(self.parse_stdout_line, stdout.read_lines(final=final)) if p is not None]
+        return out
+
     def parse_stdout_line(self, line: str) -> ParsedReport | None:
         """A marker line, a Syne Tune line or a regex match; None otherwise."""
         stripped = line.strip()
@@ -171,32 +184,32 @@ def read_summary_file(path: str | Path) -> dict[str, Any]:
 
 
 class FileTail:
-    """Reads the complete lines appended to a file since the last call."""
+    """The complete lines appended to a file since ``offset``.
 
-    def __init__(self, path: str | Path, *, skip_existing: bool = False) -> None:
+    ``offset`` is public so that an executor can persist it and a resumed controller reads on from
+    there; a partial last line stays unread until its newline arrives (or ``final``).
+    """
+
+    def __init__(self, path: str | Path, offset: int = 0, *, skip_existing: bool = False) -> None:
         self.path = Path(path)
-        self._offset = 0
-        self._partial = b""
-        if skip_existing:
-            try:
-                self._offset = self.path.stat().st_size
-            except FileNotFoundError:
-                self._offset = 0
+        self.offset = self.size(self.path) if skip_existing else offset
 
     def read_lines(self, *, final: bool = False) -> list[str]:
         try:
             with self.path.open("rb") as fh:
-                fh.seek(self._offset)
+                fh.seek(self.offset)
                 chunk = fh.read()
         except FileNotFoundError:
             return []
-        if not chunk and not (final and self._partial):
+        end = len(chunk) if final else chunk.rfind(b"\n") + 1
+        if end <= 0:
             return []
-        self._offset += len(chunk)
-        data = self._partial + chunk
-        lines = data.split(b"\n")
-        self._partial = lines.pop()
-        if final and self._partial:
-            lines.append(self._partial)
-            self._partial = b""
-        return [ln.decode("utf-8", errors="replace") for ln in lines]
+        self.offset += end
+        return chunk[:end].decode("utf-8", errors="replace").splitlines()
+
+    @staticmethod
+    def size(path: Path) -> int:
+        try:
+            return path.stat().st_size
+        except FileNotFoundError:
+            return 0

@@ -36,8 +36,7 @@ from hpsweep.executors.base import (
     Slot,
     WallClock,
 )
-from hpsweep.executors.batch import OffsetTail
-from hpsweep.executors.metrics import MetricParser, read_summary_file
+from hpsweep.executors.metrics import FileTail, MetricParser, read_summary_file
 from hpsweep.trial import ErrorKind
 
 __all__ = ["RayExecutor", "TrialRunner"]
@@ -181,8 +180,8 @@ class _Run:
     slot: Slot
     actor: Any
     ref: Any  # the start or poll call in flight
-    reports: OffsetTail
-    stdout: OffsetTail
+    reports: FileTail
+    stdout: FileTail
     deadline: float | None = None
     started: bool = False
     shared: bool = True
@@ -309,8 +308,8 @@ class RayExecutor(Executor):
         report_path = Path(spec.env.get("HPSWEEP_REPORT_FILE", str(trial_dir / "reports.jsonl")))
         run = _Run(
             spec=spec, slot=slot, actor=None, ref=None,
-            reports=OffsetTail(report_path, OffsetTail.size(report_path)),
-            stdout=OffsetTail(trial_dir / "stdout.log", OffsetTail.size(trial_dir / "stdout.log")),
+            reports=FileTail(report_path, FileTail.size(report_path)),
+            stdout=FileTail(trial_dir / "stdout.log", FileTail.size(trial_dir / "stdout.log")),
         )
         self._runs[spec.trial_id] = run
         self._start(run)
@@ -435,18 +434,9 @@ class RayExecutor(Executor):
         return events
 
     def _read(self, run: _Run, *, final: bool) -> list[ExecutorEvent]:
-        out: list[ExecutorEvent] = []
         now = self.clock.now()
-        tid = run.spec.trial_id
-        for line in run.reports.read_lines(final=final):
-            parsed = self.parser.parse_report_line(line)
-            if parsed is not None:
-                out.append(ReportEvent(tid, parsed.step, parsed.metrics, now))
-        for line in run.stdout.read_lines(final=final):
-            parsed = self.parser.parse_stdout_line(line)
-            if parsed is not None:
-                out.append(ReportEvent(tid, parsed.step, parsed.metrics, now))
-        return out
+        return [ReportEvent(run.spec.trial_id, p.step, p.metrics, now)
+                for p in self.parser.read(run.reports, run.stdout, final=final)]
 
     def _finish(self, run: _Run, code: int) -> list[ExecutorEvent]:
         run.ref = None
