@@ -81,13 +81,22 @@ def test_starts_the_new_configuration_the_surrogate_favours() -> None:
     assert all(0.0 <= v <= 1.0 for v in out.config.values())
 
 
-def test_only_paused_trials_when_no_new_trials_are_allowed() -> None:
+def test_after_the_last_configuration_only_halving_survivors_move_on() -> None:
+    """No more arrivals: the model picks among the paused trials successive halving would keep
+    (here the top max(1, floor(3/3)) = 1 at step 1), not among all of them; the others are
+    stopped once nothing runs and no survivor is left."""
     sched = _dyhpo()
     _paused_population(sched, [0.5, 0.6, 0.7])
     sched.surrogate = CraftedSurrogate(lambda n: [0.9, 0.9, 0.2][:n])  # type: ignore[assignment]
+    assert isinstance(sched.suggest(3, allow_new=False), ResumeTrial)  # before: any paused trial
+    sched.no_more_arrivals()
     out = sched.suggest(3, allow_new=False)
-    assert isinstance(out, ResumeTrial) and out.trial_id == 2
-    assert len(sched.surrogate.rows) == 3  # type: ignore[arg-type]
+    assert isinstance(out, ResumeTrial) and out.trial_id == 0
+    assert sched.retire() == []  # trial 0 may still move on
+    sched._trials[0].state = TrialState.COMPLETED
+    retired = sched.retire()
+    assert [tid for tid, _ in retired] == [1, 2]
+    assert all("after the last configuration" in why for _, why in retired)
 
 
 def test_successive_halving_rule_first_with_probability_one() -> None:

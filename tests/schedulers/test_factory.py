@@ -15,7 +15,9 @@ from hpsweep.schedulers import (
     MedianStoppingScheduler,
     PBTScheduler,
     PromotionASHAScheduler,
+    PromotionHyperbandScheduler,
     make_scheduler,
+    scheduler_options,
 )
 from tests.schedulers.helpers import SeededRandomSearcher
 
@@ -28,7 +30,7 @@ def _searcher() -> SeededRandomSearcher:
 
 @pytest.mark.parametrize(("name", "cls"), [
     ("fifo", FIFOScheduler), ("median", MedianStoppingScheduler), ("asha", ASHAScheduler),
-    ("promotion", PromotionASHAScheduler), ("hyperband-promotion", PromotionASHAScheduler),
+    ("promotion", PromotionASHAScheduler), ("hyperband-promotion", PromotionHyperbandScheduler),
     ("Hyperband", HyperbandScheduler), ("bohb", BOHBScheduler), ("dyhpo", DyHPOScheduler),
     ("pbt", PBTScheduler),
 ])
@@ -39,10 +41,10 @@ def test_names(name: str, cls: type) -> None:
 
 def test_every_argument_is_passed_through() -> None:
     sched = make_scheduler("dyhpo", searcher=_searcher(), metric="loss", mode="max",
-                           resource_attr="step", min_resource=2, max_resource=27,
+                           min_resource=2, max_resource=27,
                            reduction_factor=4, probability_sh=0.7, seed=9, n_candidates=7)
     assert isinstance(sched, DyHPOScheduler)
-    assert (sched.metric, sched.mode, sched.resource_attr) == ("loss", "max", "step")
+    assert (sched.metric, sched.mode) == ("loss", "max")
     assert (sched.min_resource, sched.max_resource, sched.reduction_factor) == (2, 27, 4)
     assert (sched.probability_sh, sched.seed, sched.n_candidates) == (0.7, 9, 7)
     assert sched.levels[:3] == [2, 4, 6]
@@ -57,16 +59,48 @@ def test_every_argument_is_passed_through() -> None:
 @pytest.mark.parametrize(("name", "options", "message"), [
     ("nope", {}, "unknown scheduler 'nope'; choose one of"),
     ("asha", {"max_resource": None}, "needs max_resource"),
-    ("asha", {"max_resource": 0}, "max_resource must be an integer >= 1"),
+    ("asha", {"max_resource": 0}, "max_resource of scheduler 'asha' must be an integer >= 1"),
     ("asha", {"min_resource": 30}, "max_resource=27 is below min_resource=30"),
-    ("asha", {"reduction_factor": 1}, "reduction_factor must be an integer >= 2"),
+    ("asha", {"reduction_factor": 1}, "reduction_factor of scheduler 'asha' must be an integer >= 2"),
+    ("dyhpo", {"probability_sh": 1.5}, r"probability_sh of scheduler 'dyhpo' must be a number in \[0, 1\]"),
+    ("median", {"reduction_factor": 3}, "does not take option\\(s\\) reduction_factor"),
+    ("dyhpo", {"brackets": 2}, "does not take option\\(s\\) brackets"),
     ("asha", {"brackets": 9}, r"brackets must be an integer in 1\.\.4"),
     ("asha", {"mode": "up"}, "mode must be 'min' or 'max'"),
     ("asha", {"colour": 3}, "does not take option\\(s\\) colour"),
-    ("pbt", {"perturbation_interval": 0}, "perturbation_interval must be an integer >= 1"),
+    ("pbt", {"perturbation_interval": 0}, "perturbation_interval of scheduler 'pbt' must be an integer >= 1"),
 ])
 def test_invalid_input(name: str, options: dict, message: str) -> None:
     kwargs = {"searcher": _searcher(), "metric": "loss", "mode": "min", "max_resource": 27,
               **options}
     with pytest.raises(UsageError, match=message):
         make_scheduler(name, **kwargs)
+
+
+def test_defaults_are_the_recommended_ones() -> None:
+    """Hyperband and BOHB run every bracket by default; DyHPO tries successive halving a quarter
+    of the time; ASHA and promotion are successive halving (one bracket)."""
+    def default(name: str, option: str) -> object:
+        return next(o.default for o in scheduler_options(name) if o.name == option)
+
+    for name in ("hyperband", "bohb", "hyperband-promotion"):
+        sched = make_scheduler(name, searcher=_searcher(), metric="loss", mode="min", max_resource=27)
+        assert default(name, "brackets") is None
+        assert sched.plan.brackets == 4  # type: ignore[attr-defined]  # 1, 3, 9, 27
+    for name in ("asha", "promotion"):
+        sched = make_scheduler(name, searcher=_searcher(), metric="loss", mode="min", max_resource=27)
+        assert sched.plan.brackets == 1  # type: ignore[attr-defined]
+    dy = make_scheduler("dyhpo", searcher=_searcher(), metric="loss", mode="min", max_resource=27)
+    assert isinstance(dy, DyHPOScheduler) and dy.probability_sh == 0.25 == default("dyhpo", "probability_sh")
+
+
+def test_specs_do_not_import_heavy_libraries() -> None:
+    """Reading every scheduler's options (what the command line does at start-up) leaves SciPy and
+    scikit-learn unimported."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from hpsweep.schedulers import all_options; all_options(); "
+            "print('sklearn' in sys.modules, 'scipy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]

@@ -49,8 +49,16 @@ def test_pbt_exploits_a_top_trial_and_perturbs_its_config() -> None:
     trials[1].state = TrialState.RUNNING
     sched.on_trial_start(trials[1])
     out = sched.suggest(5, allow_new=True)
+    # trial 4 is the worst, but the best (trial 1) is running: its checkpoint is not copied
+    assert isinstance(out, ResumeTrial) and out.trial_id == 4 and out.checkpoint_from is None
+    assert "free to copy" in out.reason
+    # once trial 1 paused at 8, trial 4 copies it and goes on to the next level after 8
+    assert _report(sched, trials[1], 8, loss=0.05) is Decision.PAUSE
+    trials[1].state = TrialState.PAUSED
+    sched.on_trial_end(trials[1])
+    out = sched.suggest(5, allow_new=True)
     assert isinstance(out, ResumeTrial) and out.trial_id == 4
-    assert out.checkpoint_from == 1 and out.resource == 8
+    assert out.checkpoint_from == 1 and out.resource == 12
     assert out.config is not None and out.config != trials[1].config
     assert all(0.0 <= v <= 1.0 for v in out.config.values())
 
@@ -78,3 +86,17 @@ def test_median_stopping() -> None:
         sched.on_trial_start(trial)
     assert _report(sched, good, 1, 0.25) is Decision.CONTINUE  # median of others is 0.3
     assert _report(sched, bad, 1, 0.35) is Decision.STOP  # others 0.2, 0.25, 0.3, 0.4 -> 0.275
+
+
+def test_median_skips_trials_without_a_value_at_or_below_the_step() -> None:
+    """A trial whose first report lies above the step has nothing to compare there (this used to
+    crash the controller with min() of an empty sequence)."""
+    sched = MedianStoppingScheduler(searcher=_searcher(), metric="loss", mode="min",
+                                    max_resource=12, min_samples=1, seed=0)
+    late = TrialRecord(0, {"x0": 0.1, "x1": 0.1}, TrialState.RUNNING, resource=12)
+    sched.on_trial_start(late)
+    assert _report(sched, late, 5, 0.1) is Decision.CONTINUE  # alone: no other trial
+    early = TrialRecord(1, {"x0": 0.1, "x1": 0.1}, TrialState.RUNNING, resource=12)
+    sched.on_trial_start(early)
+    verdict = sched.on_report(early, Report(1, 2, {"loss": 0.9}, time=2.0))
+    assert verdict.decision is Decision.CONTINUE and "only 0 other trials" in verdict.reason

@@ -121,8 +121,38 @@ def test_no_promotion_before_enough_trials() -> None:
         assert isinstance(suggestion, StartTrial)
         _run(sched, TrialRecord(tid, suggestion.config, TrialState.RUNNING, resource=1),
              {1: value}, TrialState.PAUSED)
-    assert sched.suggest(2, allow_new=False) is None  # floor(2/3) = 0 promotions
+    assert sched.suggest(2, allow_new=False) is None  # floor(2/3) = 0 while more may arrive
     assert isinstance(sched.suggest(2, allow_new=True), StartTrial)
+
+
+def test_after_the_last_configuration_the_best_of_each_rung_moves_on() -> None:
+    """Two trials at rung 1 and no more to come: max(1, floor(2/3)) = 1 is promoted, and the
+    other is stopped once nothing can change the rung any more."""
+    sched = _scheduler(PromotionASHAScheduler)
+    trials = {}
+    for tid, value in enumerate([0.5, 0.1]):
+        suggestion = sched.suggest(tid, allow_new=True)
+        assert isinstance(suggestion, StartTrial)
+        trials[tid] = TrialRecord(tid, suggestion.config, TrialState.RUNNING, resource=1)
+        _run(sched, trials[tid], {1: value}, TrialState.PAUSED)
+    sched.no_more_arrivals()
+    suggestion = sched.suggest(2, allow_new=False)
+    assert isinstance(suggestion, ResumeTrial) and (suggestion.trial_id, suggestion.resource) == (1, 3)
+    trials[1].resource = 3
+    sched.on_trial_start(trials[1])
+    assert sched.retire() == []  # trial 1 runs in that bracket: nothing is final yet
+    _run(sched, trials[1], {3: 0.05}, TrialState.PAUSED)
+    assert sched.retire() == []  # trial 1 is promotable again (to 9)
+    assert sched.suggest(2, allow_new=False) == ResumeTrial(1, 9, reason=sched.suggest(2, allow_new=False).reason)  # type: ignore[union-attr]
+    trials[1].resource = 9
+    sched.on_trial_start(trials[1])
+    _run(sched, trials[1], {9: 0.01}, TrialState.PAUSED)
+    trials[1].resource = 81
+    sched.on_trial_start(trials[1])
+    _run(sched, trials[1], {27: 0.01, 81: 0.0}, TrialState.COMPLETED)
+    assert sched.suggest(2, allow_new=False) is None
+    retired = sched.retire()
+    assert [tid for tid, _ in retired] == [0] and "top 1 of 2 at rung 1" in retired[0][1]
 
 
 def test_asha_stops_outside_top_third() -> None:
@@ -135,10 +165,15 @@ def test_asha_stops_outside_top_third() -> None:
         report = Report(tid, 1, {"loss": value}, time=1.0)
         outcomes.append(sched.on_report(trial, report).decision)
     assert outcomes == [Decision.CONTINUE, Decision.CONTINUE, Decision.STOP, Decision.CONTINUE]
-    # steps that are no rung never stop
+    # a rung is reached at the first report at or above it: step 2 meets rung 1 and stops
     trial = TrialRecord(9, {"x0": 0.1, "x1": 0.1}, TrialState.RUNNING, resource=81)
     sched.on_trial_start(trial)
-    assert sched.on_report(trial, Report(9, 2, {"loss": 99.0}, 2.0)).decision is Decision.CONTINUE
+    assert sched.on_report(trial, Report(9, 2, {"loss": 99.0}, 2.0)).decision is Decision.STOP
+    # a good value at step 2 continues, and step 3 reaches no new rung whatever its value
+    good = TrialRecord(10, {"x0": 0.1, "x1": 0.1}, TrialState.RUNNING, resource=81)
+    sched.on_trial_start(good)
+    assert sched.on_report(good, Report(10, 2, {"loss": 0.1}, 2.0)).decision is Decision.CONTINUE
+    assert sched.on_report(good, Report(10, 3, {"loss": 99.0}, 3.0)).decision is Decision.CONTINUE
 
 
 def test_synchronous_hyperband_waits_for_the_rung() -> None:

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                      help="grid | random | none | qmc | tpe | gp | cmaes | auto "
                           "(default grid, or random when the space is continuous)")
     how.add_argument("--scheduler", default="fifo",
-                     help="fifo | median | asha | promotion | hyperband | bohb | dyhpo | pbt")
+                     help=" | ".join(_scheduler_names()) + " (default fifo)")
     how.add_argument("--num-trials", type=int, help="number of configurations (default: the whole grid)")
     how.add_argument("--metric", action="append", help="objective metric name (repeat for multi-objective)")
     how.add_argument("--mode", action="append", choices=["min", "max"], help="min or max per --metric")
@@ -46,15 +47,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     how.add_argument("--repetitions", type=int, default=1, help="runs of each configuration, in laps")
     how.add_argument("--enqueue", action="append", default=[], metavar="JSON",
                      help="a known good configuration to try first, as JSON (repeatable)")
-    mf = p.add_argument_group("multi-fidelity")
+    how.add_argument("--resource-budget", type=float,
+                     help="stop the study once this much resource (e.g. epochs, summed over trials) is spent")
+    how.add_argument("--time-budget", type=float, help="stop the study after this many seconds")
+    mf = p.add_argument_group("multi-fidelity (each option names the schedulers that take it)")
     mf.add_argument("--resource-arg", help="script option that receives the target budget, e.g. epochs")
-    mf.add_argument("--resource-attr", default="epoch", help="metric key holding the resource if no step")
-    mf.add_argument("--min-resource", type=int, default=1)
-    mf.add_argument("--max-resource", type=int)
-    mf.add_argument("--reduction-factor", type=int, default=3)
-    mf.add_argument("--brackets", type=int, default=1)
-    mf.add_argument("--probability-sh", type=float, default=0.5)
-    mf.add_argument("--perturbation-interval", type=int)
+    mf.add_argument("--resource-attr", default="epoch",
+                    help="report key holding the resource when a report has no step (default epoch)")
+    add_scheduler_arguments(mf)
     con = p.add_argument_group("the trial contract")
     con.add_argument("--out-dir-arg", help="script option that receives the trial folder, e.g. out_dir")
     con.add_argument("--seed-arg", help="script option that receives the trial seed, e.g. random_seed")
@@ -84,6 +84,41 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     life.add_argument("--on-interrupted", default="rerun", choices=["rerun", "mark"],
                       help="on resume: re-run trials a dead controller left running, or only mark them")
     add_display_arguments(p)
+
+
+def _scheduler_names() -> list[str]:
+    from hpsweep.schedulers import SCHEDULERS
+
+    return list(SCHEDULERS)
+
+
+def add_scheduler_arguments(group: Any) -> None:
+    """One flag per scheduler option, generated from the schedulers' specs."""
+    from hpsweep.schedulers import all_options, scheduler_options
+
+    for name, (info, users) in all_options().items():
+        defaults: dict[str, list[str]] = {}
+        for user in users:
+            spec = next(o for o in scheduler_options(user) if o.name == name)
+            defaults.setdefault("derived" if spec.default is None else repr(spec.default), []).append(user)
+        shown = "; ".join(f"{', '.join(who)}: {value}" for value, who in defaults.items())
+        group.add_argument(info.flag, dest=f"sched_{name}", type=info.kind, default=None,
+                           help=f"{info.help} [default {shown}]")
+
+
+def scheduler_args(args: argparse.Namespace, scheduler: str) -> dict[str, Any]:
+    """The scheduler options given on the command line; one the scheduler does not take is an error."""
+    from hpsweep.schedulers import all_options, scheduler_class
+
+    given = {name: getattr(args, f"sched_{name}") for name in all_options()
+             if getattr(args, f"sched_{name}", None) is not None}
+    spec = scheduler_class(scheduler).Options
+    refused = sorted(set(given) - set(spec.names()))
+    if refused:
+        flags = ", ".join("--" + n.replace("_", "-") for n in refused)
+        takes = ", ".join("--" + n.replace("_", "-") for n in spec.names()) or "no options"
+        raise UsageError(f"--scheduler {scheduler} does not take {flags}; it takes {takes}.")
+    return given
 
 
 # Remote executor options with their own flags (each also accepted as --executor-option KEY=VALUE).
@@ -190,16 +225,20 @@ def options_from_args(args: argparse.Namespace, command: list[str]) -> tuple[Swe
         except (json.JSONDecodeError, TypeError, ValueError) as exc:
             raise UsageError(f"--enqueue {text!r} is not a JSON object: {exc}") from exc
     from hpsweep.executors.gpu import parse_gpus
+    from hpsweep.schedulers import scheduler_class
     from hpsweep.tuner.session import SweepOptions
 
+    scheduler = args.scheduler.strip().lower()
+    scheduler_class(scheduler)  # an unknown name is an error that lists the known ones
+    sched = scheduler_args(args, scheduler)
     options = SweepOptions(
-        command=command, strategy=strategy, scheduler=args.scheduler, num_trials=args.num_trials,
+        command=command, strategy=strategy, scheduler=scheduler, num_trials=args.num_trials,
         metrics=args.metric or ["loss"], modes=args.mode or ["min"], seed=seed,
         repetitions=args.repetitions, out_dir_arg=args.out_dir_arg, seed_arg=args.seed_arg,
         resource_arg=args.resource_arg, resource_attr=args.resource_attr,
-        min_resource=args.min_resource, max_resource=args.max_resource,
-        reduction_factor=args.reduction_factor, brackets=args.brackets,
-        probability_sh=args.probability_sh, perturbation_interval=args.perturbation_interval,
+        min_resource=sched.pop("min_resource", None), max_resource=sched.pop("max_resource", None),
+        reduction_factor=sched.pop("reduction_factor", None), scheduler_options=sched,
+        resource_budget=args.resource_budget, time_budget=args.time_budget,
         metric_regex=args.metric_regex, summary_file=args.summary_file, executor=args.executor,
         parallel=args.parallel, gpus=parse_gpus(args.gpus), jobs_per_gpu=args.jobs_per_gpu,
         allowed_load=args.allowed_load, allowed_memory=args.allowed_memory, warmup=args.warmup,
@@ -208,10 +247,21 @@ def options_from_args(args: argparse.Namespace, command: list[str]) -> tuple[Swe
         keep_checkpoints=args.keep_checkpoints,
         cwd=os.getcwd(),
     )
-    if options.scheduler != "fifo" and options.max_resource is None:
-        raise UsageError(f"--scheduler {options.scheduler} needs --max-resource (e.g. the number of epochs).")
     options.validate()
     return options, sweep
+
+
+def pausing_without_target(options: SweepOptions) -> str | None:
+    """A warning when a pausing scheduler cannot tell the script its target budget."""
+    from hpsweep.schedulers import scheduler_class
+
+    if not scheduler_class(options.scheduler).pauses or options.resource_arg:
+        return None
+    if any("{resource}" in part for part in options.command):
+        return None
+    return (f"hpsweep: warning: --scheduler {options.scheduler} pauses trials at a budget, but the script "
+            "is not told its target (no --resource-arg, no {resource} in the command): it must read "
+            "$HPSWEEP_RESOURCE, or it trains to the end each time.")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -232,6 +282,9 @@ def run(args: argparse.Namespace) -> int:
             study.release()
     options, sweep = options_from_args(args, command)
     options.name = name
+    warning = pausing_without_target(options)
+    if warning:
+        print(warning, file=sys.stderr)
     study.acquire()
     try:
         create_study(study, options, sweep)
@@ -242,8 +295,8 @@ def run(args: argparse.Namespace) -> int:
 
 # Options that define what a study computes: a `run` on an existing study must repeat them.
 _IDENTITY = ("command", "strategy", "scheduler", "num_trials", "metrics", "modes", "repetitions",
-             "resource_arg", "min_resource", "max_resource", "reduction_factor", "out_dir_arg",
-             "seed_arg")
+             "resource_arg", "min_resource", "max_resource", "reduction_factor", "scheduler_options",
+             "out_dir_arg", "seed_arg")
 
 
 def _check_same_sweep(study: StudyDir, args: argparse.Namespace, command: list[str]) -> None:

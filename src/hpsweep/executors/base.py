@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hpsweep.trial import ErrorKind
+
+if TYPE_CHECKING:
+    from hpsweep.trial import TrialRecord
 
 __all__ = [
     "Clock",
@@ -112,6 +116,18 @@ class Executor(ABC):
 
     def release(self, slot: Slot) -> None:
         """Give back a reserved slot that was not launched."""
+
+    def reattach(self, trials: Mapping[int, str]) -> set[int]:
+        """Follow again the runs of an earlier controller that are still going (trial id ->
+        trial folder); the ids it follows. Executors whose runs die with the controller follow
+        none."""
+        return set()
+
+    def recover(self, trial: TrialRecord) -> tuple[list[ReportEvent], ExitEvent] | None:
+        """For a run an earlier controller left RUNNING: its reports and exit when the run ended
+        by itself while no controller watched (from what it left in its folder); None when it
+        did not end (it is then run again)."""
+        return None
 
     def shutdown(self, *, kill: bool) -> None:
         """End the executor: with ``kill``, stop every running trial first."""

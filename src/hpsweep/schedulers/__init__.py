@@ -10,11 +10,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from hpsweep.schedulers.base import FIFOScheduler, Scheduler
-from hpsweep.schedulers.factory import SCHEDULERS, make_scheduler, scheduler_class
+from hpsweep.schedulers.factory import (
+    SCHEDULERS,
+    all_options,
+    make_scheduler,
+    scheduler_class,
+    scheduler_options,
+)
 
 if TYPE_CHECKING:
     from hpsweep.schedulers._common import TrackingScheduler, geometric_rungs, linear_rungs
-    from hpsweep.schedulers.asha import ASHAScheduler, PromotionASHAScheduler
+    from hpsweep.schedulers.asha import ASHAScheduler, PromotionASHAScheduler, PromotionHyperbandScheduler
     from hpsweep.schedulers.bohb import BOHBScheduler
     from hpsweep.schedulers.dyhpo import DyHPOScheduler
     from hpsweep.schedulers.hyperband import HyperbandScheduler
@@ -23,7 +29,8 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "TrackingScheduler": "_common", "geometric_rungs": "_common", "linear_rungs": "_common",
-    "ASHAScheduler": "asha", "PromotionASHAScheduler": "asha", "BOHBScheduler": "bohb",
+    "ASHAScheduler": "asha", "PromotionASHAScheduler": "asha", "PromotionHyperbandScheduler": "asha",
+    "BOHBScheduler": "bohb",
     "DyHPOScheduler": "dyhpo", "HyperbandScheduler": "hyperband",
     "MedianStoppingScheduler": "median", "PBTScheduler": "pbt",
 }
@@ -45,10 +52,13 @@ __all__ = [
     "MedianStoppingScheduler",
     "PBTScheduler",
     "PromotionASHAScheduler",
+    "PromotionHyperbandScheduler",
     "Scheduler",
     "TrackingScheduler",
+    "all_options",
     "geometric_rungs",
     "linear_rungs",
     "make_scheduler",
     "scheduler_class",
+    "scheduler_options",
 ]

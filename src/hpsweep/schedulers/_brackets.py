@@ -18,10 +18,12 @@ class BracketPlan:
     81 configurations at 1, bracket 4 starts 5 at 81 (the classic Hyperband table).
     """
 
-    def __init__(self, *, min_resource: int, max_resource: int, eta: int, brackets: int) -> None:
+    def __init__(self, *, min_resource: int, max_resource: int, eta: int, brackets: int | None) -> None:
         self.levels = geometric_rungs(min_resource, max_resource, eta)
         self.eta = eta
         most = len(self.levels)
+        if brackets is None:  # every bracket: Hyperband as its paper runs it
+            brackets = most
         if isinstance(brackets, bool) or not isinstance(brackets, int) or not 1 <= brackets <= most:
             raise UsageError(
                 f"brackets must be an integer in 1..{most} for min_resource={min_resource}, "

@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from hpsweep.errors import UsageError
+from hpsweep.schedulers._options import HalvingOptions, SchedulerOptions
 from hpsweep.schedulers.base import Scheduler
 from hpsweep.search.base import Mode, Searcher
 from hpsweep.trial import (
@@ -34,6 +35,7 @@ __all__ = [
     "check_positive_int",
     "geometric_rungs",
     "linear_rungs",
+    "top_count",
 ]
 
 
@@ -76,62 +78,46 @@ def linear_rungs(min_resource: int, max_resource: int, increment: int) -> list[i
 
 @dataclass
 class TrialInfo:
-    """What a scheduler knows about one trial. ``values`` map resource level -> signed value."""
+    """What a scheduler knows about one trial.
+
+    ``values`` map each reported step to its signed value; ``at_rung`` maps a rung level to the
+    value of the first report with a step at or above it (a rung is reached there, so a script
+    that reports every second epoch still meets rung 3 at epoch 4).
+    """
 
     trial_id: int
     config: dict[str, Any]
     state: TrialState = TrialState.RUNNING
     resource: int | None = None
     values: dict[int, float] = field(default_factory=dict)
+    at_rung: dict[int, float] = field(default_factory=dict)
+    crossed: list[int] = field(default_factory=list)  # rung levels the latest report reached first
 
     @property
     def last_step(self) -> int:
         return max(self.values) if self.values else 0
 
     def value_at(self, step: int) -> float | None:
-        return self.values.get(step)
-
-    def best(self) -> float:
-        return min(self.values.values()) if self.values else math.inf
+        value = self.at_rung.get(step)
+        return value if value is not None else self.values.get(step)
 
 
 class TrackingScheduler(Scheduler):
     """A scheduler that tracks every trial's reports by resource level (smaller value = better)."""
 
     name = "tracking"
+    Options: ClassVar[type[SchedulerOptions]] = HalvingOptions
+    needs_resource = True
 
-    def __init__(
-        self,
-        *,
-        searcher: Searcher,
-        metric: str,
-        mode: Mode,
-        resource_attr: str = "epoch",
-        min_resource: int = 1,
-        max_resource: int | None = None,
-        reduction_factor: int = 3,
-        seed: int | None = None,
-    ) -> None:
+    def __init__(self, *, searcher: Searcher, metric: str, mode: Mode, seed: int | None = None,
+                 **options: Any) -> None:
         if mode not in ("min", "max"):
             raise UsageError(f"mode must be 'min' or 'max', got {mode!r}.")
-        min_resource = check_positive_int("min_resource", min_resource)
-        if max_resource is None:
-            raise UsageError(
-                f"the {self.name!r} scheduler needs max_resource (the full budget, e.g. the "
-                "number of epochs); pass max_resource=N or --max-resource N."
-            )
-        max_resource = check_positive_int("max_resource", max_resource)
-        if max_resource < min_resource:
-            raise UsageError(
-                f"max_resource={max_resource} is below min_resource={min_resource}; "
-                "make max_resource >= min_resource."
-            )
-        reduction_factor = check_positive_int("reduction_factor", reduction_factor, minimum=2)
-        super().__init__(searcher=searcher, metric=metric, mode=mode,
-                         resource_attr=resource_attr, max_resource=max_resource, seed=seed)
-        self.min_resource = min_resource
-        self.max_resource: int = max_resource
-        self.reduction_factor = reduction_factor
+        super().__init__(searcher=searcher, metric=metric, mode=mode, seed=seed, **options)
+        self.min_resource: int = int(getattr(self.options, "min_resource", 1))
+        assert self.max_resource is not None  # required by every fidelity spec
+        self.max_resource: int = int(self.max_resource)
+        self.reduction_factor: int = int(getattr(self.options, "reduction_factor", 3))
         self._trials: dict[int, TrialInfo] = {}
         self._n_runs = 0
 
@@ -146,14 +132,6 @@ class TrackingScheduler(Scheduler):
         """A generator seeded by (seed, runs so far, salt): the same after a restore."""
         return np.random.default_rng([self.seed if self.seed is not None else 0, self._n_runs, salt])
 
-    def _step_of(self, report: Report) -> int | None:
-        if report.step is not None:
-            return int(report.step)
-        raw = report.metrics.get(self.resource_attr)
-        if isinstance(raw, (int, float)) and not isinstance(raw, bool) and math.isfinite(raw):
-            return int(raw)
-        return None
-
     def _info(self, trial: TrialRecord) -> TrialInfo:
         info = self._trials.get(trial.trial_id)
         if info is None:
@@ -164,6 +142,13 @@ class TrackingScheduler(Scheduler):
 
     def paused(self) -> list[TrialInfo]:
         return [t for t in self._trials.values() if t.state is TrialState.PAUSED]
+
+    def running_count(self) -> int:
+        return sum(1 for t in self._trials.values() if t.state is TrialState.RUNNING)
+
+    def rung_levels(self, trial_id: int) -> Sequence[int]:
+        """The rung levels that apply to ``trial_id`` (its bracket's, for bracketed schedulers)."""
+        return ()
 
     # -- the contract --------------------------------------------------------------------------
 
@@ -208,11 +193,16 @@ class TrackingScheduler(Scheduler):
 
     def _record(self, info: TrialInfo, report: Report) -> tuple[int, float] | None:
         value = objective_value(report.metrics, self.metric)
-        step = self._step_of(report)
-        if value is None or step is None:
+        if value is None or report.step is None:
             return None
+        step = int(report.step)
         signed = self._signed(value)
         info.values[step] = signed
+        info.crossed = []
+        for level in self.rung_levels(info.trial_id):
+            if level <= step and level not in info.at_rung:
+                info.at_rung[level] = signed
+                info.crossed.append(level)
         return step, signed
 
     def _decide(self, info: TrialInfo, step: int, value: float) -> Verdict:
@@ -233,3 +223,10 @@ class TrackingScheduler(Scheduler):
         if step >= target and step < self.max_resource:
             return Verdict(Decision.PAUSE, f"{why}; reached target {target}, pause")
         return Verdict(Decision.CONTINUE, why)
+
+
+def top_count(k: int, eta: int, *, at_least_one: bool) -> int:
+    """How many of ``k`` trials at a rung are promoted: ``floor(k / eta)``, at least one once no
+    more trials can arrive at that rung."""
+    n = k // eta
+    return max(1, n) if at_least_one and k else n

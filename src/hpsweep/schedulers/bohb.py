@@ -10,16 +10,18 @@ widened "good" density and the one maximising ``l(x) / g(x)`` is started. A shar
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.neighbors import KernelDensity
 
-from hpsweep.errors import UsageError
+if TYPE_CHECKING:
+    from sklearn.neighbors import KernelDensity
 from hpsweep.schedulers._encode import UnitEncoder, space_params
-from hpsweep.schedulers.hyperband import HyperbandScheduler
+from hpsweep.schedulers._options import option
+from hpsweep.schedulers.hyperband import HyperbandOptions, HyperbandScheduler
 
-__all__ = ["BOHBScheduler", "DensityRatioModel"]
+__all__ = ["BOHBOptions", "BOHBScheduler", "DensityRatioModel"]
 
 
 class DensityRatioModel:
@@ -36,6 +38,8 @@ class DensityRatioModel:
 
     @staticmethod
     def _fit(points: np.ndarray, scale: np.ndarray, factor: float) -> KernelDensity:
+        from sklearn.neighbors import KernelDensity
+
         n, d = points.shape
         bandwidth = factor * n ** (-1.0 / (d + 4))  # Scott's rule on standardized data
         return KernelDensity(bandwidth=bandwidth).fit(points / scale)
@@ -55,21 +59,30 @@ class DensityRatioModel:
         return np.asarray(cand[int(np.argmax(score))])
 
 
+@dataclass(frozen=True)
+class BOHBOptions(HyperbandOptions):
+    random_fraction: float = option(1 / 3, "share of new configurations drawn at random",
+                                    kind=float, minimum=0.0, maximum=1.0)
+    top_fraction: float = option(0.15, "share of observations the good density is fitted to",
+                                 kind=float, minimum=0.01, maximum=0.99)
+    bandwidth_factor: float = option(3.0, "widening of the good density that candidates are drawn "
+                                          "from", kind=float, minimum=0.01)
+    n_candidates: int = option(64, "candidates scored per new configuration", minimum=1)
+
+
 class BOHBScheduler(HyperbandScheduler):
     """Synchronous Hyperband with a density-ratio model per budget for new configurations."""
 
     name = "bohb"
+    Options = BOHBOptions
 
-    def __init__(self, *, random_fraction: float = 1 / 3, top_fraction: float = 0.15,
-                 bandwidth_factor: float = 3.0, n_candidates: int = 64, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if not 0.0 <= random_fraction <= 1.0:
-            raise UsageError(f"random_fraction must be in [0, 1], got {random_fraction!r}.")
-        if not 0.0 < top_fraction < 1.0:
-            raise UsageError(f"top_fraction must be in (0, 1), got {top_fraction!r}.")
-        self.random_fraction = random_fraction
-        self.model = DensityRatioModel(top_fraction=top_fraction, bandwidth_factor=bandwidth_factor,
-                                       n_candidates=n_candidates)
+        opts: BOHBOptions = self.options  # type: ignore[assignment]
+        self.random_fraction = opts.random_fraction
+        self.model = DensityRatioModel(top_fraction=opts.top_fraction,
+                                       bandwidth_factor=opts.bandwidth_factor,
+                                       n_candidates=opts.n_candidates)
         self.encoder = UnitEncoder(space_params(self.searcher.space))
 
     def _observations(self) -> tuple[int, np.ndarray, np.ndarray] | None:

@@ -8,52 +8,62 @@ race of hyperparameter configurations", NeurIPS 2022). The best candidate wins: 
 resumed, a new configuration is started. With probability ``probability_sh`` the successive
 halving rule is tried first (promote a paused trial in the top ``1/eta`` of its rung), so that
 promising trials are promoted even when the model prefers new ones.
+
+Departures from the paper: the surrogate is a GP with a Matern kernel over (configuration, budget)
+features rather than a deep kernel over learning curves. The paper's DyHPO has no end: once the
+study's last configuration has started, only paused trials in the top ``max(1, floor(k/eta))`` of
+the ``k`` trials that reached their step may be resumed (the model still picks among them), and
+the rest are stopped when none is left, so a finished study costs about what successive halving
+would instead of training every configuration to the end.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from hpsweep.errors import UsageError
-from hpsweep.schedulers._common import TrackingScheduler, TrialInfo, check_positive_int, linear_rungs
+from hpsweep.schedulers._common import TrackingScheduler, TrialInfo, linear_rungs, top_count
 from hpsweep.schedulers._encode import UnitEncoder, space_params
-from hpsweep.schedulers._surrogate import CurveSurrogate, budget_feature, expected_improvement
+from hpsweep.schedulers._options import HalvingOptions, option
 from hpsweep.trial import Report, ResumeTrial, StartTrial, Suggestion, Verdict
 
-__all__ = ["DyHPOScheduler"]
+__all__ = ["DyHPOOptions", "DyHPOScheduler"]
 
 _KEEP_STEPS = frozenset(2**k for k in range(12))
+
+
+@dataclass(frozen=True)
+class DyHPOOptions(HalvingOptions):
+    probability_sh: float = option(0.25, "chance that a free slot first tries the successive "
+                                         "halving rule", kind=float, minimum=0.0, maximum=1.0)
+    rung_increment: int | None = option(None, "budget added per resume (default: min_resource)",
+                                        minimum=1)
+    n_candidates: int = option(128, "random new configurations scored per decision", minimum=1)
+    n_init: int = option(5, "trials started at random before the surrogate decides", minimum=1)
+    max_points: int = option(256, "most observations the surrogate is fitted to", minimum=10)
 
 
 class DyHPOScheduler(TrackingScheduler):
     """DyHPO with linear rungs ``min, min + inc, ...`` (``rung_increment``, default ``min``)."""
 
     name = "dyhpo"
+    Options = DyHPOOptions
+    pauses = True
 
-    def __init__(
-        self,
-        *,
-        probability_sh: float = 0.25,
-        rung_increment: int | None = None,
-        n_candidates: int = 128,
-        n_init: int = 5,
-        max_points: int = 256,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if isinstance(probability_sh, bool) or not isinstance(probability_sh, (int, float)) or not (
-            0.0 <= probability_sh <= 1.0
-        ):
-            raise UsageError(f"probability_sh must be a number in [0, 1], got {probability_sh!r}.")
-        self.probability_sh = float(probability_sh)
-        inc = rung_increment if rung_increment is not None else self.min_resource
-        self.rung_increment = check_positive_int("rung_increment", inc)
-        self.n_candidates = check_positive_int("n_candidates", n_candidates)
-        self.n_init = check_positive_int("n_init", n_init)
-        self.max_points = check_positive_int("max_points", max_points, minimum=10)
+        from hpsweep.schedulers._surrogate import CurveSurrogate
+
+        opts: DyHPOOptions = self.options  # type: ignore[assignment]
+        self.probability_sh = float(opts.probability_sh)
+        self.rung_increment = opts.rung_increment if opts.rung_increment is not None else self.min_resource
+        self.n_candidates = opts.n_candidates
+        self.n_init = opts.n_init
+        self.max_points = opts.max_points
         self.levels = linear_rungs(self.min_resource, self.max_resource, self.rung_increment)
         self.encoder = UnitEncoder(space_params(self.searcher.space))
         self.surrogate = CurveSurrogate(dim=self.encoder.dim + 1)
@@ -63,7 +73,12 @@ class DyHPOScheduler(TrackingScheduler):
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
+    def rung_levels(self, trial_id: int) -> Sequence[int]:
+        return self.levels
+
     def _reset(self) -> None:
+        from hpsweep.schedulers._surrogate import CurveSurrogate
+
         self._obs_time = {}
         self._encoded = {}
         self._best = math.inf
@@ -104,15 +119,52 @@ class DyHPOScheduler(TrackingScheduler):
     def suggest(self, trial_id: int, *, allow_new: bool) -> Suggestion | None:
         rng = self._rng(salt=3)
         paused = self._resumable()
+        if self.arrivals_over:  # only the trials successive halving would keep may move on
+            paused = self._survivors(paused)
         if paused and rng.random() < self.probability_sh:
             promoted = self._successive_halving(paused)
             if promoted is not None:
                 return promoted
         observed = sum(1 for t in self._trials.values() if t.values)
+        if self.arrivals_over and paused and observed < self.n_init:
+            info = min(paused, key=lambda t: (-t.last_step, t.values[t.last_step], t.trial_id))
+            target = self.next_level(info.last_step) or self.max_resource
+            return ResumeTrial(trial_id=info.trial_id, resource=target,
+                               reason=f"best of the last trials at {info.last_step}, resume to {target}")
         if observed < self.n_init or not (paused or allow_new):
             return self._random_start(trial_id, allow_new)
         news = rng.random((self.n_candidates if allow_new else 0, self.encoder.dim))
         return self._score(paused, news)
+
+    def _survivors(self, paused: list[TrialInfo]) -> list[TrialInfo]:
+        """The paused trials in the top ``max(1, floor(k/eta))`` of the ``k`` trials that reached
+        their level."""
+        out = []
+        for info in paused:
+            level = info.last_step
+            ranked = sorted((v, t.trial_id) for t in self._trials.values()
+                            if (v := t.value_at(level)) is not None)
+            n_top = top_count(len(ranked), self.reduction_factor, at_least_one=True)
+            if info.trial_id in {tid for _, tid in ranked[:n_top]}:
+                out.append(info)
+        return out
+
+    def retire(self) -> list[tuple[int, str]]:
+        """After the last configuration, with nothing running and no survivor left: every paused
+        trial, since none of them is in the top of its level."""
+        if not self.arrivals_over or self.running_count() or self._survivors(self._resumable()):
+            return []
+        out = []
+        for info in sorted(self.paused(), key=lambda t: t.trial_id):
+            if not info.values:
+                out.append((info.trial_id, "paused without a value"))
+                continue
+            level = info.last_step
+            k = sum(1 for t in self._trials.values() if t.value_at(level) is not None)
+            n_top = top_count(k, self.reduction_factor, at_least_one=True)
+            out.append((info.trial_id, f"not in the top {n_top} of {k} at step {level} after the "
+                                       "last configuration"))
+        return out
 
     def _random_start(self, trial_id: int, allow_new: bool) -> Suggestion | None:
         if not allow_new:
@@ -143,6 +195,8 @@ class DyHPOScheduler(TrackingScheduler):
 
     def _rows(self, infos: list[TrialInfo], steps: list[int]) -> np.ndarray:
         """Model inputs: each trial's encoded configuration next to its budget coordinate."""
+        from hpsweep.schedulers._surrogate import budget_feature
+
         if not infos:
             return np.empty((0, self.encoder.dim + 1))
         x = np.array([self._x(info) for info in infos]).reshape(len(infos), self.encoder.dim)
@@ -186,6 +240,8 @@ class DyHPOScheduler(TrackingScheduler):
         self.surrogate.fit(*self._training_data())
 
     def _score(self, paused: list[TrialInfo], news: np.ndarray) -> Suggestion | None:
+        from hpsweep.schedulers._surrogate import budget_feature, expected_improvement
+
         self._fit()
         targets = [self.next_level(t.last_step) or self.max_resource for t in paused]
         rows = np.vstack([

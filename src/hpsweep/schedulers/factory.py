@@ -1,25 +1,29 @@
-"""Build a scheduler by name (the CLI's ``--scheduler`` and the API's ``pruner``)."""
+"""Build a scheduler by name (the CLI's ``--scheduler`` and the API's ``pruner``).
+
+:data:`SCHEDULERS` is the registry: a new scheduler is its own module plus one line here. Its
+options, their defaults and their help text come from the class's ``Options`` spec.
+"""
 
 from __future__ import annotations
 
 import importlib
-import inspect
 from typing import Any
 
 from hpsweep.errors import UsageError
+from hpsweep.schedulers._options import OptionInfo
 from hpsweep.schedulers.base import Scheduler
 from hpsweep.search.base import Mode, Searcher
 
-__all__ = ["SCHEDULERS", "make_scheduler", "scheduler_class"]
+__all__ = ["SCHEDULERS", "all_options", "make_scheduler", "scheduler_class", "scheduler_options"]
 
-# name -> "module:class"; imported on use, so that a sweep loads only its own scheduler
-# (BOHB and DyHPO bring scikit-learn and SciPy along).
+# name -> "module:class"; imported on use. The modules import their heavy dependencies
+# (scikit-learn, SciPy) only when a scheduler is built, so reading the specs stays cheap.
 SCHEDULERS: dict[str, str] = {
     "fifo": "hpsweep.schedulers.base:FIFOScheduler",
     "median": "hpsweep.schedulers.median:MedianStoppingScheduler",
     "asha": "hpsweep.schedulers.asha:ASHAScheduler",
     "promotion": "hpsweep.schedulers.asha:PromotionASHAScheduler",
-    "hyperband-promotion": "hpsweep.schedulers.asha:PromotionASHAScheduler",
+    "hyperband-promotion": "hpsweep.schedulers.asha:PromotionHyperbandScheduler",
     "hyperband": "hpsweep.schedulers.hyperband:HyperbandScheduler",
     "bohb": "hpsweep.schedulers.bohb:BOHBScheduler",
     "dyhpo": "hpsweep.schedulers.dyhpo:DyHPOScheduler",
@@ -27,63 +31,46 @@ SCHEDULERS: dict[str, str] = {
 }
 
 
+def _key(name: str) -> str:
+    key = name.strip().lower() if isinstance(name, str) else name
+    if key not in SCHEDULERS:
+        raise UsageError(f"unknown scheduler {name!r}; choose one of {', '.join(sorted(SCHEDULERS))}.")
+    return str(key)
+
+
 def scheduler_class(name: str) -> type[Scheduler]:
     """The scheduler class registered as ``name``."""
-    module, _, attr = SCHEDULERS[name].partition(":")
+    module, _, attr = SCHEDULERS[_key(name)].partition(":")
     cls: type[Scheduler] = getattr(importlib.import_module(module), attr)
     return cls
 
 
-def _accepted(cls: type[Scheduler]) -> set[str]:
-    names: set[str] = set()
-    for klass in cls.__mro__:
-        if "__init__" in vars(klass):
-            sig = inspect.signature(vars(klass)["__init__"])
-            names |= {n for n, p in sig.parameters.items()
-                      if p.kind is inspect.Parameter.KEYWORD_ONLY}
-    return names
+def scheduler_options(name: str) -> tuple[OptionInfo, ...]:
+    """The options scheduler ``name`` takes, with defaults and help."""
+    return scheduler_class(name).Options.infos()
 
 
-def make_scheduler(
-    name: str,
-    *,
-    searcher: Searcher,
-    metric: str,
-    mode: Mode,
-    resource_attr: str = "epoch",
-    min_resource: int = 1,
-    max_resource: int | None = None,
-    reduction_factor: int = 3,
-    brackets: int = 1,
-    probability_sh: float | None = None,
-    perturbation_interval: int | None = None,
-    seed: int | None = None,
-    **rest: Any,
-) -> Scheduler:
-    """The scheduler called ``name`` (see :data:`SCHEDULERS`).
+def all_options() -> dict[str, tuple[OptionInfo, list[str]]]:
+    """Every option of every registered scheduler: name -> (its first spec, the schedulers)."""
+    out: dict[str, tuple[OptionInfo, list[str]]] = {}
+    for name in SCHEDULERS:
+        for info in scheduler_options(name):
+            if info.name in out:
+                out[info.name][1].append(name)
+            else:
+                out[info.name] = (info, [name])
+    return out
 
-    Options a scheduler does not use (``brackets`` for DyHPO, say) are ignored; an option in
-    ``rest`` that the scheduler does not know raises :class:`UsageError`.
 
-    >>> from hpsweep.schedulers import make_scheduler
-    >>> make_scheduler("nope", searcher=None, metric="loss", mode="min")  # doctest: +SKIP
+def make_scheduler(name: str, *, searcher: Searcher, metric: str, mode: Mode, seed: int | None = None,
+                   **options: Any) -> Scheduler:
+    """The scheduler called ``name`` (see :data:`SCHEDULERS`) with ``options`` from its spec.
+
+    An option the scheduler does not take raises :class:`UsageError` naming those it takes.
+
+    >>> from hpsweep.schedulers import scheduler_options
+    >>> [o.name for o in scheduler_options("asha")]
+    ['max_resource', 'min_resource', 'reduction_factor', 'brackets']
     """
-    key = name.strip().lower() if isinstance(name, str) else name
-    if key not in SCHEDULERS:
-        raise UsageError(f"unknown scheduler {name!r}; choose one of {', '.join(sorted(SCHEDULERS))}.")
-    cls = scheduler_class(key)
-    accepted = _accepted(cls)
-    unknown = sorted(set(rest) - accepted)
-    if unknown:
-        raise UsageError(f"scheduler {key!r} does not take option(s) {', '.join(unknown)}; "
-                         f"it takes {', '.join(sorted(accepted))}.")
-    options: dict[str, Any] = {
-        "searcher": searcher, "metric": metric, "mode": mode, "resource_attr": resource_attr,
-        "max_resource": max_resource, "seed": seed,
-        "min_resource": min_resource, "reduction_factor": reduction_factor, "brackets": brackets,
-        "probability_sh": probability_sh, "perturbation_interval": perturbation_interval,
-    }
-    options = {k: v for k, v in options.items() if k in accepted and
-               not (k in ("probability_sh", "perturbation_interval") and v is None)}
-    options.update(rest)
-    return cls(**options)
+    key = _key(name)
+    return scheduler_class(key)(searcher=searcher, metric=metric, mode=mode, seed=seed, **options)

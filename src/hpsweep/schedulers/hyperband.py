@@ -3,12 +3,19 @@
 Bracket runs are opened one after the other (cycling through the brackets, most aggressive
 first). A new trial joins the oldest run whose first rung is not full; once every member of a
 rung has ended, the top ``max(1, floor(n/eta))`` by their value at that rung are resumed to the
-next rung. Several runs proceed side by side so that no worker waits idle for a slow rung.
-Membership follows trial ids, so :meth:`restore` rebuilds the runs from the store.
+next rung and the others are stopped. Several runs proceed side by side so that no worker waits
+idle for a slow rung. Membership follows trial ids, so :meth:`restore` rebuilds the runs from the
+store.
+
+Departures from the paper (Li et al., "Hyperband", JMLR 2018): bracket runs overlap instead of
+running one after the other (so that every worker stays busy); when the last configuration has
+started, a partly filled first rung is closed with the members it has, and halving keeps at least
+one trial, so every opened run brings one trial to the full budget.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,9 +23,16 @@ import numpy as np
 
 from hpsweep.schedulers._brackets import BracketPlan
 from hpsweep.schedulers._common import TrackingScheduler, TrialInfo
+from hpsweep.schedulers._options import HalvingOptions, option
 from hpsweep.trial import ResumeTrial, StartTrial, Suggestion, TrialState, Verdict
 
-__all__ = ["HyperbandScheduler"]
+__all__ = ["HyperbandOptions", "HyperbandScheduler"]
+
+
+@dataclass(frozen=True)
+class HyperbandOptions(HalvingOptions):
+    brackets: int | None = option(None, "Hyperband brackets (default: all of them; 1 is "
+                                        "synchronous successive halving)", minimum=1)
 
 
 @dataclass
@@ -30,15 +44,27 @@ class _BracketRun:
     members: list[int] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Rung:
+    """One rung of a bracket run: who belongs there, and whether all of them have a result."""
+
+    k: int
+    level: int
+    members: list[int]
+    complete: bool
+
+
 class HyperbandScheduler(TrackingScheduler):
     """Synchronous Hyperband (``brackets=1``: synchronous successive halving)."""
 
     name = "hyperband"
+    Options = HyperbandOptions
+    pauses = True
 
-    def __init__(self, *, brackets: int = 1, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.plan = BracketPlan(min_resource=self.min_resource, max_resource=self.max_resource,
-                                eta=self.reduction_factor, brackets=brackets)
+                                eta=self.reduction_factor, brackets=self.options.brackets)  # type: ignore[attr-defined]
         self._runs: list[_BracketRun] = []
         self._run_of: dict[int, int] = {}
 
@@ -65,19 +91,39 @@ class HyperbandScheduler(TrackingScheduler):
         run.members.append(info.trial_id)
         self._run_of[info.trial_id] = run.index
 
+    def rung_levels(self, trial_id: int) -> list[int]:
+        run = self._run_of.get(trial_id)
+        return self._runs[run].levels if run is not None else []
+
+    def no_more_arrivals(self) -> None:
+        super().no_more_arrivals()
+        self._close_runs()
+
+    def _after_restore(self) -> None:
+        if self.arrivals_over:
+            self._close_runs()
+
+    def _close_runs(self) -> None:
+        """No more members will come: a partly filled run closes with the ones it has."""
+        while self._runs and not self._runs[-1].members:  # opened when the searcher ran dry
+            self._runs.pop()
+        for run in self._runs:
+            run.capacity = min(run.capacity, len(run.members))
+
     # -- rung bookkeeping ---------------------------------------------------------------------
 
-    def _survivors(self, run: _BracketRun) -> tuple[int, list[int], bool]:
-        """(rung index, the trials that belong at that rung, whether that rung is complete)
-        for the lowest rung of ``run`` that is not complete (or the last rung)."""
+    def _rungs(self, run: _BracketRun) -> list[_Rung]:
+        """The rungs of ``run`` up to the lowest one that is not complete (or the last rung)."""
+        out: list[_Rung] = []
         current = list(run.members)
         for k, level in enumerate(run.levels):
             infos = [self._trials[t] for t in current if t in self._trials]
             done = len(current) == run.capacity or k > 0
             done = done and len(infos) == len(current)
             done = done and all(i.value_at(level) is not None or i.state.is_final for i in infos)
+            out.append(_Rung(k, level, current, done))
             if not done or k == len(run.levels) - 1:
-                return k, current, done
+                return out
             scored = sorted((i.value_at(level), i.trial_id) for i in infos
                             if i.value_at(level) is not None)
             keep = max(1, len(current) // self.reduction_factor)
@@ -85,28 +131,40 @@ class HyperbandScheduler(TrackingScheduler):
         raise AssertionError("unreachable")
 
     def _job(self, run: _BracketRun) -> ResumeTrial | None:
-        k, members, _ = self._survivors(run)
-        if k == 0:
+        rungs = self._rungs(run)
+        top = rungs[-1]
+        if top.k == 0:
             return None
-        level = run.levels[k]
-        for tid in sorted(members):
+        for tid in sorted(top.members):
             info = self._trials[tid]
-            if info.state is TrialState.PAUSED and info.last_step < level:
-                return ResumeTrial(trial_id=tid, resource=level,
-                                   reason=f"bracket run {run.index}: promote to rung {level}")
+            if info.state is TrialState.PAUSED and info.last_step < top.level:
+                return ResumeTrial(trial_id=tid, resource=top.level,
+                                   reason=f"bracket run {run.index}: promote to rung {top.level}")
         return None
 
+    def retire(self) -> list[tuple[int, str]]:
+        """The paused members of a complete rung that were not kept for the next one."""
+        out = []
+        for run in self._runs:
+            rungs = self._rungs(run)
+            for rung, nxt in itertools.pairwise(rungs):
+                kept = set(nxt.members)
+                for tid in sorted(rung.members):
+                    info = self._trials.get(tid)
+                    if tid not in kept and info is not None and info.state is TrialState.PAUSED:
+                        out.append((tid, f"bracket run {run.index}: not in the top {len(kept)} of "
+                                         f"{len(rung.members)} at rung {rung.level}"))
+        return out
+
     def suggest(self, trial_id: int, *, allow_new: bool) -> Suggestion | None:
-        if not allow_new:  # no more trials: a partly filled first rung is all there will be
-            for run in self._runs:
-                if 0 < len(run.members) < run.capacity:
-                    run.capacity = len(run.members)
         for run in self._runs:
             job = self._job(run)
             if job is not None:
                 return job
             if len(run.members) < run.capacity:
                 return self._start(trial_id, run, allow_new)
+        if not allow_new:
+            return None
         return self._start(trial_id, self._open_run(), allow_new)
 
     def _start(self, trial_id: int, run: _BracketRun, allow_new: bool) -> Suggestion | None:

@@ -3,26 +3,36 @@
 Trials run in intervals of ``perturbation_interval``. Until the population is full, a free slot
 starts a new configuration. Afterwards the paused trial furthest behind is resumed for one more
 interval; if its value at that level is in the bottom ``quantile_fraction`` of the trials that
-reached the level, it first copies the checkpoint of a trial from the top quantile
-(``checkpoint_from``) and continues with that trial's configuration, perturbed (each parameter
-is resampled with ``resample_probability``, else moved by a factor 0.8 / 1.2 or to a neighbouring
-choice).
+reached the level, it first copies the checkpoint of a paused or finished trial from the top
+quantile (``checkpoint_from``) and continues with that trial's configuration, perturbed (each
+parameter is resampled with ``resample_probability``, else moved by a factor 0.8 / 1.2 or to a
+neighbouring choice).
+
+Departures from the paper (Jaderberg et al., "Population Based Training of Neural Networks",
+2017): the population trains asynchronously in slots rather than all at once; a donor is never a
+running trial (its checkpoint may be half written) nor one already at the full budget (copying
+it would only end the copy at once with the donor's value). The population is ``--num-trials``
+configurations, or ``population_size`` when that is smaller (8 when neither is given).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from hpsweep.errors import UsageError
-from hpsweep.schedulers._common import TrackingScheduler, TrialInfo, check_positive_int, linear_rungs
+from hpsweep.schedulers._common import TrackingScheduler, TrialInfo, linear_rungs
 from hpsweep.schedulers._encode import space_params
+from hpsweep.schedulers._options import FidelityOptions, option
 from hpsweep.space._params import Categorical, Float, Int
-from hpsweep.trial import ResumeTrial, StartTrial, Suggestion, Verdict
+from hpsweep.trial import ResumeTrial, StartTrial, Suggestion, TrialState, Verdict
 
-__all__ = ["PBTScheduler", "perturb_config"]
+__all__ = ["PBTOptions", "PBTScheduler", "perturb_config"]
+
+DEFAULT_POPULATION = 8
 
 
 def perturb_config(config: dict[str, Any], params: list[Any], rng: np.random.Generator, *,
@@ -45,26 +55,44 @@ def perturb_config(config: dict[str, Any], params: list[Any], rng: np.random.Gen
     return out
 
 
+@dataclass(frozen=True)
+class PBTOptions(FidelityOptions):
+    perturbation_interval: int | None = option(None, "budget between exploit/explore steps "
+                                                     "(default: min_resource)", minimum=1)
+    population_size: int | None = option(None, "configurations in the population (default: "
+                                                "--num-trials, else 8)", minimum=2)
+    quantile_fraction: float = option(0.25, "bottom share that exploits the top share", kind=float,
+                                      minimum=0.01, maximum=0.5)
+    resample_probability: float = option(0.25, "chance that explore resamples a parameter", kind=float,
+                                         minimum=0.0, maximum=1.0)
+
+
 class PBTScheduler(TrackingScheduler):
     """Population based training over intervals of ``perturbation_interval`` resource units."""
 
     name = "pbt"
+    Options = PBTOptions
+    pauses = True
 
-    def __init__(self, *, perturbation_interval: int | None = None, population_size: int = 8,
-                 quantile_fraction: float = 0.25, resample_probability: float = 0.25,
-                 **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        interval = perturbation_interval if perturbation_interval is not None else self.min_resource
-        self.perturbation_interval = check_positive_int("perturbation_interval", interval)
-        self.population_size = check_positive_int("population_size", population_size, minimum=2)
-        if not 0.0 < quantile_fraction <= 0.5:
-            raise UsageError(f"quantile_fraction must be in (0, 0.5], got {quantile_fraction!r}.")
-        if not 0.0 <= resample_probability <= 1.0:
-            raise UsageError(f"resample_probability must be in [0, 1], got {resample_probability!r}.")
-        self.quantile_fraction = quantile_fraction
-        self.resample_probability = resample_probability
+        opts: PBTOptions = self.options  # type: ignore[assignment]
+        interval = opts.perturbation_interval
+        self.perturbation_interval = interval if interval is not None else self.min_resource
+        self.quantile_fraction = opts.quantile_fraction
+        self.resample_probability = opts.resample_probability
+        self.population_size = opts.population_size or DEFAULT_POPULATION
         self.levels = linear_rungs(self.perturbation_interval, self.max_resource,
                                    self.perturbation_interval)
+
+    def on_study_start(self, num_trials: int | None) -> None:
+        super().on_study_start(num_trials)
+        given = self.options.population_size  # type: ignore[attr-defined]
+        sizes = [n for n in (given, num_trials) if n is not None]
+        self.population_size = min(sizes) if sizes else DEFAULT_POPULATION
+
+    def rung_levels(self, trial_id: int) -> Sequence[int]:
+        return self.levels
 
     def _decide(self, info: TrialInfo, step: int, value: float) -> Verdict:
         return self._pause_or_continue(info, step, f"value at step {step}")
@@ -89,16 +117,23 @@ class PBTScheduler(TrackingScheduler):
                         if (v := t.value_at(level)) is not None and math.isfinite(v))
         n_q = max(1, int(len(ranked) * self.quantile_fraction))
         bottom = {tid for _, tid in ranked[-n_q:]} if len(ranked) >= 2 * n_q + 1 else set()
-        if info.trial_id not in bottom:
+        donors = [tid for _, tid in ranked[:n_q] if self._can_donate(tid)]
+        if info.trial_id not in bottom or not donors:
             target = self._next_level(level)
             return ResumeTrial(trial_id=info.trial_id, resource=target,
-                               reason=f"continue to {target} (not in the bottom {n_q} at {level})")
+                               reason=f"continue to {target} (not in the bottom {n_q} at {level})"
+                               if info.trial_id not in bottom else
+                               f"continue to {target} (no top trial at {level} is free to copy)")
         rng = self._rng(salt=5)
-        donor = self._trials[ranked[int(rng.integers(n_q))][1]]
+        donor = self._trials[donors[int(rng.integers(len(donors)))]]
         config = perturb_config(donor.config, space_params(self.searcher.space), rng,
                                 resample_probability=self.resample_probability)
-        target = self._next_level(max(level, donor.last_step))
+        target = self._next_level(donor.last_step)
         return ResumeTrial(trial_id=info.trial_id, resource=target, config=config,
                            checkpoint_from=donor.trial_id,
                            reason=f"exploit trial {donor.trial_id} (top {n_q} at {level}), "
                                   f"explore its configuration, continue to {target}")
+
+    def _can_donate(self, trial_id: int) -> bool:
+        donor = self._trials[trial_id]
+        return donor.state is not TrialState.RUNNING and donor.last_step < self.max_resource

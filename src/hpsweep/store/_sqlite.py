@@ -254,6 +254,11 @@ class Store:
                 (report.trial_id, report.seq, report.step, _dumps(report.metrics), report.time),
             )
 
+    def drop_reports(self, trial_id: int, *, from_seq: int) -> None:
+        """Forget the reports of ``trial_id`` from ``from_seq`` on (a run that will be run again)."""
+        with self._tx() as conn:
+            conn.execute("DELETE FROM reports WHERE trial_id=? AND seq>=?", (trial_id, from_seq))
+
     def trials(self, *, with_reports: bool = True, states: Sequence[TrialState] | None = None
                ) -> list[TrialRecord]:
         """Every trial in id order, with its reports unless ``with_reports`` is False."""

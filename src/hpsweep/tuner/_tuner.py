@@ -3,11 +3,16 @@
 The same loop drives real processes (local, Ray, Slurm) and simulated trials: time comes from the
 executor's clock. Every state change goes to the store before anything else happens, so a
 controller killed at any moment resumes from the store alone.
+
+A study ends when its budget is met (:class:`~hpsweep.tuner.budget.Budget`) and every trial is
+final: after the last configuration has started the scheduler brings its paused trials to an end
+(see :mod:`hpsweep.schedulers.base`), and the tuner never ends a study with a trial left PAUSED.
+A run that a dead controller (or a lost worker) left behind goes back to its place: the same
+trial, from its last checkpointed step, to the target it had, before anything else starts.
 """
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,6 +20,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
+from hpsweep.errors import HpsweepError, UsageError
 from hpsweep.executors.base import Executor, ExecutorEvent, ExitEvent, LaunchSpec, ReportEvent, Slot
 from hpsweep.schedulers.base import Scheduler
 from hpsweep.store import ResultsCsv, Store
@@ -29,6 +35,8 @@ from hpsweep.trial import (
     TrialState,
     Verdict,
 )
+from hpsweep.tuner._judge import judge_exit, reached_step
+from hpsweep.tuner.budget import Budget
 
 __all__ = ["Launcher", "TuneResult", "Tuner", "TunerCallback", "derive_seed"]
 
@@ -57,16 +65,18 @@ class TuneResult:
     stopped_reason: str
     failures: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    error: HpsweepError | None = None  # a mistake found while running (e.g. no resource in reports)
 
 
 class Tuner:
     """Runs a study to its end (or until stopped).
 
-    ``num_trials`` counts configurations (new trials of the first lap); with ``repetitions`` > 1
-    every configuration runs again in later laps, each lap after the previous one was launched.
-    ``time_budget`` is in the executor clock's seconds, from the loop's start.
-    ``on_interrupted`` says what happens to trials that were running when an earlier controller
-    died: ``"rerun"`` runs their configuration again as a new trial, ``"mark"`` only records them.
+    ``budget`` (or the shortcuts ``num_trials`` and ``time_budget``) says what the study may
+    spend; ``num_trials`` counts configurations (new trials of the first lap); with
+    ``repetitions`` > 1 every configuration runs again in later laps, each lap after the previous
+    one was launched. ``on_interrupted`` says what happens to runs that were going on when an
+    earlier controller died: ``"rerun"`` runs them again in place, ``"mark"`` only records them
+    as INTERRUPTED.
     """
 
     def __init__(
@@ -77,6 +87,7 @@ class Tuner:
         executor: Executor,
         launcher: Launcher | None = None,
         metrics: Sequence[str] = (),
+        budget: Budget | None = None,
         num_trials: int | None = None,
         repetitions: int = 1,
         time_budget: float | None = None,
@@ -86,38 +97,51 @@ class Tuner:
         csv: ResultsCsv | None = None,
         callbacks: Sequence[TunerCallback] = (),
         on_interrupted: Literal["rerun", "mark"] = "rerun",
+        resource_attr: str = "epoch",
         poll_interval: float = 0.2,
     ) -> None:
+        if budget is None:
+            budget = Budget(num_trials=num_trials, time=time_budget)
+        elif num_trials is not None or time_budget is not None:
+            raise UsageError("give the Tuner a budget or num_trials/time_budget, not both.")
         self.store = store
         self.scheduler = scheduler
         self.executor = executor
         self.launcher = launcher
         self.metrics = list(metrics) or [scheduler.metric]
-        self.num_trials = num_trials
+        self.budget = budget
         self.repetitions = max(1, repetitions)
-        self.time_budget = time_budget
         self.max_failures = max_failures
         self.timeout_per_trial = timeout_per_trial
         self.seed = seed
         self.csv = csv
         self.callbacks = list(callbacks)
         self.on_interrupted = on_interrupted
+        self.resource_attr = resource_attr
         self.poll_interval = poll_interval
         self.trials: dict[int, TrialRecord] = {}
         self.failures = 0
+        self.error: HpsweepError | None = None
         self._pending: dict[int, TrialState] = {}  # trial -> state once its stop lands
-        self._reruns: deque[int] = deque()
+        self._pending_reason: dict[int, str] = {}
+        self._restarts: deque[int] = deque()  # runs to start again in place
+        self._settle: dict[int, tuple[list[ReportEvent], ExitEvent]] = {}
         self._laps: deque[int] = deque()
         self._laps_built = False
-        self._searcher_done = False
+        self._arrivals_over = False
+        self._started = 0  # configurations started (first lap)
+        self._reached: dict[int, int] = {}  # trial -> largest step reported
+        self._spent = 0.0  # sum of _reached
         self._draining = False  # no new launches; running trials finish
         self._killing = False
+        self._final_end = ""  # the budget that ended the study (trials left are stopped)
         self._stop_reason = ""
         self._t0 = 0.0
 
     # -- public controls -------------------------------------------------------------------------
     def request_stop(self, *, kill: bool, reason: str = "stopped by the user") -> None:
-        """Stop launching; with ``kill`` also stop running trials (they become INTERRUPTED)."""
+        """Stop launching; with ``kill`` also stop running trials (they become INTERRUPTED, and a
+        resume runs them again)."""
         self._draining = True
         self._stop_reason = self._stop_reason or reason
         if kill and not self._killing:
@@ -126,19 +150,43 @@ class Tuner:
                 self._pending.setdefault(tid, TrialState.INTERRUPTED)
                 self.executor.stop(tid)
 
+    def _end_by_budget(self, reason: str) -> None:
+        """The study is over: running trials are stopped for good, paused ones too at the end."""
+        if self._final_end:
+            return
+        self._final_end = reason
+        self._draining = True
+        self._stop_reason = self._stop_reason or reason
+        for tid in self.executor.running():
+            self._pending.setdefault(tid, TrialState.STOPPED)
+            self._pending_reason.setdefault(tid, reason)
+            self.executor.stop(tid)
+
     @property
     def now(self) -> float:
         return self.executor.clock.now()
 
+    @property
+    def num_trials(self) -> int | None:
+        return self.budget.num_trials
+
+    @property
+    def resource_spent(self) -> float:
+        """The study's resource so far: the sum over trials of the largest step each reported."""
+        return self._spent
+
     # -- the loop --------------------------------------------------------------------------------
     def run(self) -> TuneResult:
         self._t0 = self.now
+        self.scheduler.on_study_start(self.budget.num_trials)
         self._restore()
         try:
             while True:
                 self._check_budget()
                 launched = self._fill()
-                if not self.executor.running() and not launched:
+                if not self.executor.running() and not launched and not self._restarts:
+                    if self._wind_down():
+                        continue
                     break
                 for event in self.executor.poll(self.poll_interval):
                     self._handle(event)
@@ -151,13 +199,55 @@ class Tuner:
         if not self._stop_reason:
             self._stop_reason = "all trials done"
         return TuneResult(sorted(self.trials.values(), key=lambda t: t.trial_id),
-                          self._stop_reason, self.failures)
+                          self._stop_reason, self.failures, error=self.error)
+
+    def _wind_down(self) -> bool:
+        """Nothing runs and nothing was launched: end the arrivals, retire paused trials, and
+        say whether the loop should look again."""
+        if self._draining and not self._final_end:
+            return False  # stopped by the user or an error: paused trials stay resumable
+        if not self._arrivals_over and not self._final_end:
+            self._arrive_end()
+            return True
+        if self._retire():
+            return True
+        reason = self._final_end or "the study ended with it paused"
+        for trial in sorted(self.trials.values(), key=lambda t: t.trial_id):
+            if trial.state is TrialState.PAUSED:
+                self._finalize(trial, TrialState.STOPPED, reason)
+        return False
 
     def _check_budget(self) -> None:
-        if self.time_budget is not None and self.now - self._t0 >= self.time_budget:
-            self.request_stop(kill=True, reason="time budget spent")
+        why = self.budget.spent(started=self._started, resource=self._spent,
+                                elapsed=self.now - self._t0)
+        if why is not None:
+            self._end_by_budget(why)
         if self.max_failures is not None and self.failures > self.max_failures and not self._draining:
             self.request_stop(kill=False, reason=f"more than {self.max_failures} failed trials")
+
+    def _arrive_end(self) -> None:
+        if not self._arrivals_over:
+            self._arrivals_over = True
+            self.scheduler.no_more_arrivals()
+
+    def _retire(self) -> bool:
+        retired = False
+        for tid, reason in self.scheduler.retire():
+            trial = self.trials.get(tid)
+            if trial is not None and trial.state is TrialState.PAUSED:
+                self._finalize(trial, TrialState.STOPPED, reason)
+                retired = True
+        return retired
+
+    def _finalize(self, trial: TrialRecord, state: TrialState, reason: str) -> None:
+        """A paused trial ends without running again."""
+        trial.state, trial.error = state, reason
+        self.store.update_trial(trial, event="end", time=self.now, data={
+            "state": state.value, "resource": trial.resource, "reason": reason})
+        self.store.add_event("decision", time=self.now, trial_id=trial.trial_id, data={
+            "decision": Decision.STOP.value, "resource": trial.resource, "reason": reason})
+        self.scheduler.on_trial_end(trial)
+        self._after_end(trial)
 
     # -- restoring from the store ----------------------------------------------------------------
     def _restore(self) -> None:
@@ -166,64 +256,105 @@ class Tuner:
         running = {t.trial_id: t.trial_dir for t in trials
                    if t.state is TrialState.RUNNING and t.trial_dir}
         # Executors whose jobs outlive the controller (Slurm, LSF) follow them again.
-        reattach = getattr(self.executor, "reattach", None)
-        attached = set(reattach(running)) if reattach is not None and running else set()
+        attached = set(self.executor.reattach(running)) if running else set()
         for trial in trials:
             if trial.trial_id in attached:
                 self.store.add_event("reattached", time=self.now, trial_id=trial.trial_id)
             elif trial.state is TrialState.RUNNING:  # its controller died
-                trial.state = TrialState.INTERRUPTED
-                trial.error_kind = trial.error_kind or ErrorKind.LOST
-                trial.error = "the controller stopped while this trial ran"
-                trial.finished = trial.finished or self.now
-                self.store.update_trial(trial, event="interrupted", time=self.now)
-                if self.on_interrupted == "rerun":
-                    self._reruns.append(trial.trial_id)
-            elif trial.state is TrialState.INTERRUPTED and self.on_interrupted == "rerun" and \
-                    not self._was_rerun(trial.trial_id, trials):
-                self._reruns.append(trial.trial_id)
+                self._recover(trial)
+        self._started = sum(1 for t in trials if t.repetition == 0 and "rerun_of" not in t.run_info)
+        self._reached = {t.trial_id: s for t in trials if (s := reached_step(t)) is not None}
+        self._spent = float(sum(self._reached.values()))
         self.failures = sum(1 for t in trials if t.state is TrialState.FAILED)
         self.scheduler.restore(trials)
+        n = self.budget.num_trials
+        capacity = self.scheduler.capacity
+        if (n is not None and self._started >= n) or (capacity is not None and self._started >= capacity):
+            self._arrive_end()
+        for _tid, (reports, exit_event) in sorted(self._settle.items()):
+            for report in reports:
+                self._handle(report)
+            self._handle(exit_event)
+        self._settle = {}
         if self.csv is not None:
             self.csv.rewrite(t for t in trials if t.state is not TrialState.RUNNING)
 
-    @staticmethod
-    def _was_rerun(trial_id: int, trials: Sequence[TrialRecord]) -> bool:
-        return any(t.run_info.get("rerun_of") == trial_id for t in trials)
+    def _recover(self, trial: TrialRecord) -> None:
+        """A run the dead controller left: settled from what it left when it ended by itself,
+        else started again in place (or only marked, with ``on_interrupted="mark"``)."""
+        recovered = self.executor.recover(trial)
+        if recovered is not None:
+            self._drop_run_reports(trial)
+            self._settle[trial.trial_id] = recovered
+            self.store.add_event("recovered", time=self.now, trial_id=trial.trial_id,
+                                 data={"reports": len(recovered[0])})
+            return
+        if self.on_interrupted == "rerun":
+            self._requeue(trial, "the controller stopped while this trial ran")
+            return
+        trial.state = TrialState.INTERRUPTED
+        trial.error_kind = trial.error_kind or ErrorKind.LOST
+        trial.error = "the controller stopped while this trial ran"
+        trial.finished = trial.finished or self.now
+        self.store.update_trial(trial, event="interrupted", time=self.now)
+
+    def _drop_run_reports(self, trial: TrialRecord) -> None:
+        first = int(trial.run_info.get("first_seq", 0))
+        if any(r.seq >= first for r in trial.reports):
+            self.store.drop_reports(trial.trial_id, from_seq=first)
+            trial.reports = [r for r in trial.reports if r.seq < first]
+            trial.last_metrics = {}
+            for r in trial.reports:
+                trial.last_metrics.update(r.metrics)
+            reached = reached_step(trial)
+            old = self._reached.pop(trial.trial_id, None)
+            if old is not None:
+                self._spent -= old
+            if reached is not None:
+                self._reached[trial.trial_id] = reached
+                self._spent += reached
+
+    def _requeue(self, trial: TrialRecord, why: str) -> None:
+        """Run the interrupted run of ``trial`` again in place: its reports from that run are
+        dropped (the new run reports them again), and the run does not count."""
+        self._drop_run_reports(trial)
+        if not trial.run_info.get("requeued"):
+            trial.runs = max(0, trial.runs - 1)
+            trial.run_info = {**trial.run_info, "requeued": True}
+        trial.state = TrialState.RUNNING
+        self.store.update_trial(trial, event="interrupted", time=self.now, data={
+            "reason": why, "resource": trial.resource, "rerun": "in place"})
+        self._restarts.append(trial.trial_id)
 
     # -- launching -------------------------------------------------------------------------------
-    def _first_lap(self) -> list[TrialRecord]:
-        return [t for t in self.trials.values()
-                if t.repetition == 0 and "rerun_of" not in t.run_info]
-
     def _allow_new(self) -> bool:
-        if self._draining or self._searcher_done:
+        if self._draining or self._arrivals_over:
             return False
-        return self.num_trials is None or len(self._first_lap()) < self.num_trials
+        n = self.budget.num_trials
+        if n is not None and self._started >= n:
+            self._arrive_end()
+            return False
+        return True
 
     def _next(self, next_id: int) -> tuple[Suggestion, dict[str, Any]] | None:
-        while self._reruns:
-            old = self.trials[self._reruns.popleft()]
-            if self._was_rerun(old.trial_id, list(self.trials.values())):
-                continue
-            return (StartTrial(old.config, old.resource, f"re-run of interrupted trial {old.trial_id}"),
-                    {"rerun_of": old.trial_id, "repetition": old.repetition, "seed": old.seed})
         allow_new = self._allow_new()
         suggestion = self.scheduler.suggest(next_id, allow_new=allow_new)
         if suggestion is not None:
             return suggestion, {}
         if allow_new:
-            total = self.scheduler.searcher.total
-            if (total is not None and len(self._first_lap()) >= total) or not self.executor.running():
-                self._searcher_done = True
-        if self.repetitions > 1 and not self._draining and (self._searcher_done or not allow_new):
+            capacity = self.scheduler.capacity
+            if (capacity is not None and self._started >= capacity) or not self.executor.running():
+                self._arrive_end()
+        if self.repetitions > 1 and not self._draining and (self._arrivals_over or not allow_new):
             return self._next_lap()
         return None
 
     def _next_lap(self) -> tuple[Suggestion, dict[str, Any]] | None:
         if not self._laps_built:
             self._laps_built = True
-            firsts = sorted(self._first_lap(), key=lambda t: t.trial_id)
+            firsts = sorted((t for t in self.trials.values()
+                             if t.repetition == 0 and "rerun_of" not in t.run_info),
+                            key=lambda t: t.trial_id)
             done = {(t.run_info.get("lap_of"), t.repetition) for t in self.trials.values()
                     if t.repetition > 0}
             for rep in range(1, self.repetitions):
@@ -240,9 +371,16 @@ class Tuner:
 
     def _fill(self) -> bool:
         launched = False
-        while not self._draining:
+        while not self._draining or (self._restarts and not self._killing and not self._final_end):
             slot = self.executor.reserve()
             if slot is None:
+                break
+            if self._restarts:
+                self._relaunch(slot, self.trials[self._restarts.popleft()])
+                launched = True
+                continue
+            if self._draining:
+                self.executor.release(slot)
                 break
             next_id = self.store.next_trial_id()
             picked = self._next(next_id)
@@ -253,8 +391,15 @@ class Tuner:
             launched = True
         return launched
 
+    def _relaunch(self, slot: Slot, trial: TrialRecord) -> None:
+        """Start again the run a dead controller (or a lost worker) left, same target."""
+        resume = trial.run_info.get("from_step") is not None
+        info = {k: v for k, v in trial.run_info.items() if k != "requeued"}
+        trial.run_info = info
+        self._start_run(slot, trial, kind="resume" if resume else "start", resume=resume, source=None,
+                        reason="run again in place: the controller or worker stopped while it ran")
+
     def _launch(self, slot: Slot, suggestion: Suggestion, extra: dict[str, Any], next_id: int) -> None:
-        now = self.now
         source: TrialRecord | None = None
         if isinstance(suggestion, ResumeTrial):
             trial = self.trials[suggestion.trial_id]
@@ -272,18 +417,27 @@ class Tuner:
                 trial_id=next_id, config=dict(suggestion.config), state=TrialState.RUNNING,
                 seed=seed if seed is not None else derive_seed(self.seed, next_id),
                 repetition=int(extra.get("repetition", 0)), resource=suggestion.resource,
-                created=now,
+                created=self.now,
                 run_info={k: v for k, v in extra.items() if k in ("rerun_of", "lap_of")},
             )
             self.store.add_trial(trial)
             self.trials[trial.trial_id] = trial
+            if trial.repetition == 0 and "rerun_of" not in trial.run_info:
+                self._started += 1
             kind, resume = "start", False
+        self._start_run(slot, trial, kind=kind, resume=resume, source=source, reason=suggestion.reason)
+
+    def _start_run(self, slot: Slot, trial: TrialRecord, *, kind: str, resume: bool,
+                   source: TrialRecord | None, reason: str) -> None:
+        now = self.now
         trial.state = TrialState.RUNNING
         trial.worker_id, trial.gpu = slot.worker_id, slot.gpu
         trial.started = trial.started if resume and trial.started else now
         trial.finished = None
         trial.exit_code = None
         trial.runs += 1
+        trial.run_info = {**trial.run_info, "first_seq": len(trial.reports),
+                          "from_step": reached_step(trial) if resume else None}
         spec = (self.launcher.build(trial, slot, resume=resume, checkpoint_from=source)
                 if self.launcher else LaunchSpec(trial.trial_id, (), "", resource=trial.resource,
                                                  config=dict(trial.config)))
@@ -292,7 +446,7 @@ class Tuner:
         trial.trial_dir = spec.trial_dir
         self.store.update_trial(trial, event=kind, time=now, data={
             "decision": kind, "resource": trial.resource, "worker_id": slot.worker_id,
-            "gpu": slot.gpu, "reason": suggestion.reason,
+            "gpu": slot.gpu, "reason": reason,
             **({"checkpoint_from": source.trial_id} if source else {})})
         self.scheduler.on_trial_start(trial)
         self.executor.launch(slot, spec)
@@ -310,9 +464,15 @@ class Tuner:
 
     def _report(self, trial: TrialRecord, event: ReportEvent) -> None:
         report = Report(trial.trial_id, event.step, dict(event.metrics), event.time, len(trial.reports))
+        if report.step is None and self.scheduler.needs_resource and self.error is None:
+            self._resource_missing(trial, report)
         trial.reports.append(report)
         trial.last_metrics.update(event.metrics)
         self.store.add_report(report)
+        if report.step is not None and report.step > self._reached.get(trial.trial_id, 0):
+            self._spent += report.step - self._reached.get(trial.trial_id, 0)
+            self._reached[trial.trial_id] = report.step
+        self._check_restart(trial, report)
         if trial.trial_id in self._pending:
             target = trial.resource
             if (self._pending[trial.trial_id] is TrialState.PAUSED and target is not None
@@ -324,6 +484,7 @@ class Tuner:
             self._log_decision(trial, report, verdict)
         if verdict.decision is Decision.STOP:
             self._pending[trial.trial_id] = TrialState.STOPPED
+            self._pending_reason[trial.trial_id] = verdict.reason
             self.executor.stop(trial.trial_id)
         elif verdict.decision is Decision.PAUSE:
             self._pending[trial.trial_id] = TrialState.PAUSED
@@ -333,50 +494,65 @@ class Tuner:
                 self.executor.stop(trial.trial_id)
         self._emit("report", trial)
 
+    def _resource_missing(self, trial: TrialRecord, report: Report) -> None:
+        keys = ", ".join(sorted(report.metrics)) or "nothing"
+        self.error = UsageError(
+            f"the {self.scheduler.name} scheduler decides by the resource, but trial "
+            f"{trial.trial_id}'s report carries {keys} and no step; --resource-attr "
+            f"{self.resource_attr} matches none of them. Pass --resource-attr with the key that "
+            "holds the epoch, or report with hpsweep.report(step=epoch, ...).")
+        self.request_stop(kill=True, reason="the reports carry no resource")
+
+    def _check_restart(self, trial: TrialRecord, report: Report) -> None:
+        """A resumed run whose first report lies at or below the step already reached retrains
+        from scratch: say so once per trial (the script did not load its checkpoint)."""
+        before = trial.run_info.get("from_step")
+        first = trial.run_info.get("first_seq")
+        if before is None or first is None or report.seq != first or report.step is None:
+            return
+        if report.step <= before:
+            self.store.add_event("warning", time=report.time, trial_id=trial.trial_id, data={
+                "reason": f"resumed at step {report.step} though it had reached {before}: the script "
+                          "did not restore its checkpoint from $HPSWEEP_CHECKPOINT_DIR and trains "
+                          "again from the start"})
+            self._emit("warning", trial)
+
     def _log_decision(self, trial: TrialRecord, report: Report, verdict: Verdict) -> None:
         self.store.add_event("decision", time=report.time, trial_id=trial.trial_id, data={
             "decision": verdict.decision.value, "resource": report.step, "reason": verdict.reason})
 
-    def _judge(self, trial: TrialRecord, event: ExitEvent) -> tuple[TrialState, ErrorKind | None, str]:
-        pending = self._pending.pop(trial.trial_id, None)
-        if pending is not None:
-            return pending, None, ""
-        if event.error_kind is ErrorKind.LOST:
-            return TrialState.INTERRUPTED, ErrorKind.LOST, event.message or "its worker was lost"
-        if event.error_kind is not None:
-            return TrialState.FAILED, event.error_kind, event.message
-        if event.exit_code not in (0, None):
-            return TrialState.FAILED, ErrorKind.CRASH, _exit_message(event.exit_code, trial)
-        for metric in self.metrics:
-            value = trial.value(metric)
-            if value is None:
-                seen = ", ".join(sorted(trial.last_metrics)) or "nothing"
-                return (TrialState.FAILED, ErrorKind.NO_METRIC,
-                        f"the run ended without reporting {metric!r} (it reported: {seen})")
-            if math.isnan(value):
-                return TrialState.FAILED, ErrorKind.NAN, f"{metric} = {trial.last_metrics[metric]!r}"
-        max_r = self.scheduler.max_resource
-        if trial.resource is not None and max_r is not None and trial.resource < max_r:
-            return TrialState.PAUSED, None, ""
-        return TrialState.COMPLETED, None, ""
-
     def _end(self, trial: TrialRecord, event: ExitEvent) -> None:
-        state, kind, message = self._judge(trial, event)
-        if state is TrialState.PAUSED and trial.reports:
-            steps = [r.step for r in trial.reports if r.step is not None]
-            if steps:
-                trial.resource = max(steps)
-        trial.state, trial.error_kind, trial.error = state, kind, message or None
+        pending = self._pending.pop(trial.trial_id, None)
+        reason = self._pending_reason.pop(trial.trial_id, "")
+        previous = trial.run_info.get("from_step")
+        outcome = judge_exit(trial, event, pending=pending, metrics=self.metrics,
+                             max_resource=self.scheduler.max_resource, pauses=self.scheduler.pauses,
+                             previous_step=previous)
+        state = outcome.state
+        if state is TrialState.INTERRUPTED and event.error_kind is ErrorKind.LOST and not self._killing \
+                and self.on_interrupted == "rerun":
+            self._requeue(trial, outcome.message)
+            return
+        if state is TrialState.PAUSED:
+            reached = reached_step(trial)
+            if reached is not None:
+                trial.resource = reached
+        trial.state, trial.error_kind = state, outcome.error_kind
+        trial.error = outcome.message or reason or None
         trial.exit_code = event.exit_code
         trial.finished = event.time
         if state is TrialState.FAILED:
             self.failures += 1
-        if state is TrialState.INTERRUPTED and event.error_kind is ErrorKind.LOST and not self._killing:
-            self._reruns.append(trial.trial_id)
         self.store.update_trial(trial, event="end", time=event.time, data={
             "state": state.value, "exit_code": event.exit_code,
-            "error_kind": kind.value if kind else None, "resource": trial.resource})
+            "error_kind": outcome.error_kind.value if outcome.error_kind else None,
+            "resource": trial.resource, **({"reason": trial.error} if trial.error else {})})
         self.scheduler.on_trial_end(trial)
+        self._after_end(trial)
+        if not self._draining:
+            self._retire()
+
+    def _after_end(self, trial: TrialRecord) -> None:
         if self.launcher is not None:
             self.launcher.finished(trial)
         if self.csv is not None:
@@ -392,26 +568,3 @@ def _with_timeout(spec: LaunchSpec, timeout: float) -> LaunchSpec:
     from dataclasses import replace
 
     return replace(spec, timeout=timeout)
-
-
-def _exit_message(code: int, trial: TrialRecord) -> str:
-    if code < 0:
-        import signal
-
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        text = f"killed by {name}"
-    else:
-        text = f"exit code {code}"
-    if trial.trial_dir:
-        from pathlib import Path
-
-        try:
-            tail = (Path(trial.trial_dir) / "stderr.log").read_text(errors="replace").strip().splitlines()
-        except OSError:
-            tail = []
-        if tail:
-            text += f": {tail[-1][-300:]}"
-    return text

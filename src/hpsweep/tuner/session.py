@@ -22,6 +22,7 @@ from hpsweep.search.base import Mode
 from hpsweep.space import Sweep
 from hpsweep.store import ResultsCsv, Store, StudyDir
 from hpsweep.tuner._tuner import Tuner, TunerCallback
+from hpsweep.tuner.budget import Budget
 from hpsweep.tuner.launcher import CommandLauncher, ContractArgs
 
 __all__ = ["SweepOptions", "create_study", "load_study", "make_executor", "make_scheduler_for"]
@@ -45,12 +46,13 @@ class SweepOptions:
     seed_arg: str | None = None
     resource_arg: str | None = None
     resource_attr: str = "epoch"
-    min_resource: int = 1
+    # The scheduler's options; None takes the default of the scheduler's spec (schedulers/).
+    min_resource: int | None = None
     max_resource: int | None = None
-    reduction_factor: int = 3
-    brackets: int = 1
-    probability_sh: float = 0.5
-    perturbation_interval: int | None = None
+    reduction_factor: int | None = None
+    scheduler_options: dict[str, Any] = field(default_factory=dict)
+    resource_budget: float | None = None
+    time_budget: float | None = None
     metric_regex: str | None = None
     summary_file: str | None = None
     executor: str = "local"
@@ -75,7 +77,30 @@ class SweepOptions:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SweepOptions:
         known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        options = cls(**{k: v for k, v in data.items() if k in known})
+        # Studies frozen before the per-scheduler specs kept these options at the top level.
+        legacy = {k: data[k] for k in ("brackets", "probability_sh", "perturbation_interval")
+                  if data.get(k) is not None}
+        if legacy and "scheduler_options" not in data:
+            from hpsweep.schedulers import scheduler_class
+
+            takes = set(scheduler_class(options.scheduler).Options.names())
+            options.scheduler_options = {k: v for k, v in legacy.items() if k in takes}
+        return options
+
+    def budget(self) -> Budget:
+        return Budget(num_trials=self.num_trials, resource=self.resource_budget, time=self.time_budget)
+
+    def scheduler_kwargs(self) -> dict[str, Any]:
+        """The options passed to the scheduler: the ones it takes, defaults left to its spec."""
+        from hpsweep.schedulers import scheduler_class
+
+        takes = set(scheduler_class(self.scheduler).Options.names())
+        common = {"min_resource": self.min_resource, "max_resource": self.max_resource,
+                  "reduction_factor": self.reduction_factor}
+        out = {k: v for k, v in common.items() if v is not None and k in takes}
+        out.update(self.scheduler_options)
+        return out
 
     @property
     def metric(self) -> str:
@@ -107,6 +132,10 @@ class SweepOptions:
             raise UsageError(f"--on-interrupted {self.on_interrupted!r}: use rerun or mark.")
         if self.metric_regex:
             compile_metric_regex(self.metric_regex)
+        self.budget()
+        from hpsweep.schedulers import scheduler_class
+
+        scheduler_class(self.scheduler).Options.build(self.scheduler, self.scheduler_kwargs())
 
 
 def _mode(text: str) -> Mode:
@@ -129,15 +158,8 @@ def make_scheduler_for(options: SweepOptions, sweep: Sweep) -> Scheduler:
         modes=modes if multi else None, points_to_evaluate=options.enqueue or None,
         budget=options.num_trials,
     )
-    extra: dict[str, Any] = {}
-    if options.perturbation_interval is not None:
-        extra["perturbation_interval"] = options.perturbation_interval
-    return make_scheduler(
-        options.scheduler, searcher=searcher, metric=options.metric, mode=modes[0],
-        resource_attr=options.resource_attr, min_resource=options.min_resource,
-        max_resource=options.max_resource, reduction_factor=options.reduction_factor,
-        brackets=options.brackets, probability_sh=options.probability_sh, seed=options.seed, **extra,
-    )
+    return make_scheduler(options.scheduler, searcher=searcher, metric=options.metric, mode=modes[0],
+                          seed=options.seed, **options.scheduler_kwargs())
 
 
 def make_executor(options: SweepOptions) -> Executor:
@@ -200,8 +222,9 @@ def load_study(study: StudyDir, *, callbacks: Sequence[TunerCallback] = (),
         raise StudyError(f"the sweep's working directory {options.cwd} no longer exists.")
     tuner = Tuner(
         store=store, scheduler=scheduler, executor=executor or make_executor(options),
-        launcher=launcher, metrics=options.metrics, num_trials=options.num_trials,
-        repetitions=max(options.repetitions, sweep.repetitions), max_failures=options.max_failures,
+        launcher=launcher, metrics=options.metrics, budget=options.budget(),
+        resource_attr=options.resource_attr, repetitions=max(options.repetitions, sweep.repetitions),
+        max_failures=options.max_failures,
         timeout_per_trial=options.timeout_per_trial, seed=int(options.seed or 0),
         csv=ResultsCsv(study.csv, param_names=list(sweep.space.names)), callbacks=callbacks,
         on_interrupted=options.on_interrupted,  # type: ignore[arg-type]
