@@ -74,6 +74,8 @@ def drive(study: StudyDir, args: argparse.Namespace) -> int:
         store.close()
     if guard.error is not None:
         raise guard.error
+    if result.error is not None:
+        raise result.error
     display.summary(result.trials, study, options, result.stopped_reason)
     if presses:
         return 130

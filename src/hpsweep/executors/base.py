@@ -123,10 +123,10 @@ class Executor(ABC):
         none."""
         return set()
 
-    def recover(self, trial: TrialRecord) -> tuple[list[ReportEvent], ExitEvent] | None:
-        """For a run an earlier controller left RUNNING: its reports and exit when the run ended
-        by itself while no controller watched (from what it left in its folder); None when it
-        did not end (it is then run again)."""
+    def recover(self, trial: TrialRecord) -> tuple[list[ReportEvent], ExitEvent | None] | None:
+        """For a run an earlier controller left RUNNING: every report the run left (from what it
+        wrote in its folder) and its exit when it ended by itself while no controller watched
+        (None: it did not end, and is run again). None when the executor cannot tell."""
         return None
 
     def shutdown(self, *, kill: bool) -> None:

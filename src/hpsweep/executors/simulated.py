@@ -47,9 +47,13 @@ class SimulatedExecutor(Executor):
     (['ReportEvent'], 1.0)
     """
 
-    def __init__(self, benchmark: Benchmark, *, n_workers: int, seed: int | None = None) -> None:
+    def __init__(self, benchmark: Benchmark, *, n_workers: int, seed: int | None = None,
+                 report_every: int = 1) -> None:
         if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
             raise UsageError(f"n_workers must be an integer >= 1, got {n_workers!r}.")
+        if isinstance(report_every, bool) or not isinstance(report_every, int) or report_every < 1:
+            raise UsageError(f"report_every must be an integer >= 1, got {report_every!r}.")
+        self.report_every = report_every  # a trial reports every k-th epoch and at its last
         self.benchmark = benchmark
         self.n_workers = n_workers
         self.seed = seed
@@ -101,7 +105,8 @@ class SimulatedExecutor(Executor):
         t = now
         for epoch, metrics in zip(epochs, rows):
             t = now + max(metrics[bench.time_attr] - base, 0.0)
-            self._push(t, ReportEvent(trial_id=spec.trial_id, step=epoch, metrics=metrics, time=t))
+            if epoch % self.report_every == 0 or epoch == target:
+                self._push(t, ReportEvent(trial_id=spec.trial_id, step=epoch, metrics=metrics, time=t))
         self._push(t, ExitEvent(trial_id=spec.trial_id, exit_code=0, time=t))
 
     def _push(self, t: float, event: ExecutorEvent) -> None:

@@ -185,7 +185,7 @@ class TrackingScheduler(Scheduler):
             for report in trial.reports:
                 self._record(info, report)
             info.state = trial.state
-            self._n_runs += max(trial.runs, 1)
+            self._n_runs += trial.runs
         self.searcher.restore(trials)
         self._after_restore()
 

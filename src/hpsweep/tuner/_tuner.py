@@ -125,7 +125,7 @@ class Tuner:
         self._pending: dict[int, TrialState] = {}  # trial -> state once its stop lands
         self._pending_reason: dict[int, str] = {}
         self._restarts: deque[int] = deque()  # runs to start again in place
-        self._settle: dict[int, tuple[list[ReportEvent], ExitEvent]] = {}
+        self._settle: dict[int, ExitEvent] = {}  # runs that ended while no controller watched
         self._laps: deque[int] = deque()
         self._laps_built = False
         self._arrivals_over = False
@@ -271,10 +271,8 @@ class Tuner:
         capacity = self.scheduler.capacity
         if (n is not None and self._started >= n) or (capacity is not None and self._started >= capacity):
             self._arrive_end()
-        for _tid, (reports, exit_event) in sorted(self._settle.items()):
-            for report in reports:
-                self._handle(report)
-            self._handle(exit_event)
+        for tid, exit_event in sorted(self._settle.items()):
+            self._end(self.trials[tid], exit_event)
         self._settle = {}
         if self.csv is not None:
             self.csv.rewrite(t for t in trials if t.state is not TrialState.RUNNING)
@@ -284,11 +282,19 @@ class Tuner:
         else started again in place (or only marked, with ``on_interrupted="mark"``)."""
         recovered = self.executor.recover(trial)
         if recovered is not None:
-            self._drop_run_reports(trial)
-            self._settle[trial.trial_id] = recovered
+            reports, exit_event = recovered
+            self._drop_run_reports(trial)  # what the store has of this run is a prefix of these
+            for event in reports:
+                report = Report(trial.trial_id, event.step, dict(event.metrics), event.time,
+                                len(trial.reports))
+                trial.reports.append(report)
+                trial.last_metrics.update(report.metrics)
+                self.store.add_report(report)
             self.store.add_event("recovered", time=self.now, trial_id=trial.trial_id,
-                                 data={"reports": len(recovered[0])})
-            return
+                                 data={"reports": len(reports), "ended": exit_event is not None})
+            if exit_event is not None:
+                self._settle[trial.trial_id] = exit_event
+                return
         if self.on_interrupted == "rerun":
             self._requeue(trial, "the controller stopped while this trial ran")
             return
@@ -315,9 +321,9 @@ class Tuner:
                 self._spent += reached
 
     def _requeue(self, trial: TrialRecord, why: str) -> None:
-        """Run the interrupted run of ``trial`` again in place: its reports from that run are
-        dropped (the new run reports them again), and the run does not count."""
-        self._drop_run_reports(trial)
+        """Run the interrupted run of ``trial`` again in place, to the same target (the run does
+        not count). Its reports stay: the new run continues from the trial's checkpoint and
+        reports what it reaches again, at the same steps."""
         if not trial.run_info.get("requeued"):
             trial.runs = max(0, trial.runs - 1)
             trial.run_info = {**trial.run_info, "requeued": True}
@@ -393,10 +399,10 @@ class Tuner:
 
     def _relaunch(self, slot: Slot, trial: TrialRecord) -> None:
         """Start again the run a dead controller (or a lost worker) left, same target."""
-        resume = trial.run_info.get("from_step") is not None
-        info = {k: v for k, v in trial.run_info.items() if k != "requeued"}
-        trial.run_info = info
-        self._start_run(slot, trial, kind="resume" if resume else "start", resume=resume, source=None,
+        from_step = trial.run_info.get("from_step")
+        trial.run_info = {k: v for k, v in trial.run_info.items() if k != "requeued"}
+        self._start_run(slot, trial, kind="resume" if from_step is not None else "start",
+                        resume=from_step is not None, source=None, from_step=from_step,
                         reason="run again in place: the controller or worker stopped while it ran")
 
     def _launch(self, slot: Slot, suggestion: Suggestion, extra: dict[str, Any], next_id: int) -> None:
@@ -411,6 +417,7 @@ class Tuner:
                 source = self.trials[suggestion.checkpoint_from]
             trial.resource = suggestion.resource
             kind, resume = "resume", True
+            from_step = reached_step(trial)
         else:
             seed = extra.get("seed")
             trial = TrialRecord(
@@ -424,11 +431,12 @@ class Tuner:
             self.trials[trial.trial_id] = trial
             if trial.repetition == 0 and "rerun_of" not in trial.run_info:
                 self._started += 1
-            kind, resume = "start", False
-        self._start_run(slot, trial, kind=kind, resume=resume, source=source, reason=suggestion.reason)
+            kind, resume, from_step = "start", False, None
+        self._start_run(slot, trial, kind=kind, resume=resume, source=source, reason=suggestion.reason,
+                        from_step=from_step)
 
     def _start_run(self, slot: Slot, trial: TrialRecord, *, kind: str, resume: bool,
-                   source: TrialRecord | None, reason: str) -> None:
+                   source: TrialRecord | None, reason: str, from_step: int | None) -> None:
         now = self.now
         trial.state = TrialState.RUNNING
         trial.worker_id, trial.gpu = slot.worker_id, slot.gpu
@@ -436,8 +444,7 @@ class Tuner:
         trial.finished = None
         trial.exit_code = None
         trial.runs += 1
-        trial.run_info = {**trial.run_info, "first_seq": len(trial.reports),
-                          "from_step": reached_step(trial) if resume else None}
+        trial.run_info = {**trial.run_info, "first_seq": len(trial.reports), "from_step": from_step}
         spec = (self.launcher.build(trial, slot, resume=resume, checkpoint_from=source)
                 if self.launcher else LaunchSpec(trial.trial_id, (), "", resource=trial.resource,
                                                  config=dict(trial.config)))
@@ -464,7 +471,8 @@ class Tuner:
 
     def _report(self, trial: TrialRecord, event: ReportEvent) -> None:
         report = Report(trial.trial_id, event.step, dict(event.metrics), event.time, len(trial.reports))
-        if report.step is None and self.scheduler.needs_resource and self.error is None:
+        if report.step is None and self.scheduler.needs_resource and self.error is None \
+                and trial.trial_id not in self._reached:  # the trial's first report carries no step
             self._resource_missing(trial, report)
         trial.reports.append(report)
         trial.last_metrics.update(event.metrics)
