@@ -29,15 +29,29 @@ class Probe:
             self.at_end.append((trial.trial_id, trial.state, (Path(trial.trial_dir) / "checkpoint").exists()))
 
 
+class StopAfterPauses:
+    """Stops the sweep the way Ctrl-C does once ``n`` runs have paused (running trials finish):
+    the paused trials stay resumable."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def on_event(self, kind: str, trial: TrialRecord | None, tuner: Tuner) -> None:
+        if kind == "end" and trial is not None and trial.state is TrialState.PAUSED:
+            self.n -= 1
+            if self.n == 0:
+                tuner.request_stop(kill=False, reason="interrupted by the user")
+
+
 def _sweep(tmp_path: Path, scheduler: str, keeper: CheckpointKeeper, *, finish: bool = True,
-           extra: tuple[str, ...] = ("--num-trials", "9")) -> tuple[list[TrialRecord], Probe]:
+           extra: tuple[str, ...] = ("--num-trials", "9"), stop_after_pauses: int | None = None,
+           ) -> tuple[list[TrialRecord], Probe]:
     tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "mf.py").write_text(scripts.CHECKPOINTING)
     command = [PY, str(tmp_path / "mf.py"), "--x", "uniform(0, 1)"]
     args = build_parser("run").parse_args([
         "run", "--parallel", "2", "--metric", "loss", "--seed", "5", "--scheduler", scheduler,
-        "--resource-arg", "epochs", "--max-resource", "9", "--min-resource", "1",
-        "--reduction-factor", "3", *extra])
+        "--resource-arg", "epochs", "--max-resource", "9", "--min-resource", "1", *extra])
     options, sweep = options_from_args(args, command)
     options.cwd = str(tmp_path)
     study = StudyDir(tmp_path / "study")
@@ -45,7 +59,10 @@ def _sweep(tmp_path: Path, scheduler: str, keeper: CheckpointKeeper, *, finish: 
     study.acquire()
     try:
         create_study(study, options, sweep)
-        tuner, store, _, _ = load_study(study, callbacks=[keeper, probe])
+        callbacks: list = [keeper, probe]
+        if stop_after_pauses is not None:
+            callbacks.append(StopAfterPauses(stop_after_pauses))
+        tuner, store, _, _ = load_study(study, callbacks=callbacks)
         try:
             tuner.run()
             if finish:
@@ -87,10 +104,17 @@ def test_none_keeps_paused_checkpoints_for_their_resume(tmp_path: Path) -> None:
     for t in resumed:  # every later run started from the epoch its checkpoint held
         starts = [int(line.split()[0]) for line in (Path(t.trial_dir) / "runs.txt").read_text().splitlines()]
         assert starts[0] == 0 and all(s > 0 for s in starts[1:])
+    assert all(t.state.is_final for t in trials)  # the study ended: nothing can be resumed
+    assert not any(_has_checkpoint(t) for t in trials)
+    # while trials were paused, their checkpoints stayed for their resume
+    assert all(exists for _, state, exists in probe.at_end if state is TrialState.PAUSED)
+
+
+def test_a_stopped_sweep_keeps_the_paused_checkpoints(tmp_path: Path) -> None:
+    trials, probe = _sweep(tmp_path, "promotion", CheckpointKeeper(keep="none"), stop_after_pauses=4)
     paused = [t for t in trials if t.state is TrialState.PAUSED]
     assert paused and all(_has_checkpoint(t) for t in paused)  # kept at the end by default
-    final = [t for t in trials if t.state.is_final]
-    assert final and not any(_has_checkpoint(t) for t in final)
+    assert not any(_has_checkpoint(t) for t in trials if t.state.is_final)
     assert all(exists for _, state, exists in probe.at_end if state is TrialState.PAUSED)
 
 
@@ -108,7 +132,7 @@ def test_all_keeps_everything_and_paused_can_go_at_the_end(tmp_path: Path) -> No
     trials, _ = _sweep(tmp_path / "a", "promotion", CheckpointKeeper(keep="all"))
     assert all(_has_checkpoint(t) for t in trials)
     trials, _ = _sweep(tmp_path / "b", "promotion",
-                       CheckpointKeeper(keep="none", remove_paused_at_end=True))
+                       CheckpointKeeper(keep="none", remove_paused_at_end=True), stop_after_pauses=4)
     assert any(t.state is TrialState.PAUSED for t in trials)
     assert not any(_has_checkpoint(t) for t in trials)
 

@@ -56,6 +56,12 @@ def _check_trial(trial: TrialRecord, events: list[Event], trial_dir: Path) -> di
         else:
             assert state == "completed" and last == target == 9
         previous_rung = last
+    retired = [e for e in events if e.trial_id == trial.trial_id and e.kind == "retire"]
+    if retired:  # stopped after its last run, when it could no longer be promoted
+        assert len(retired) == 1 and trial.state is TrialState.STOPPED
+        assert retired[0].data["reason"] == trial.error
+        assert any(d.data["decision"] == "stop" and d.time >= runs[-1][1].time for d in decisions)
+        counts["stop"] += 1
     starts_from = [line.split() for line in (trial_dir / "runs.txt").read_text().splitlines()]
     assert [(int(a), int(b)) for a, b in starts_from] == \
         [(0 if i == 0 else runs[i - 1][1].data["resource"], launch.data["resource"])

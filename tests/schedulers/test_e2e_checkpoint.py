@@ -69,7 +69,9 @@ def test_promotion_resumes_from_the_checkpoint(tmp_path: Path) -> None:
 
 
 def test_stopped_trials_leave_no_process(tmp_path: Path) -> None:
-    store = _sweep(tmp_path, "asha", "--num-trials", "6", "--parallel", "3", sleep=0.15)
+    # One slot: trials reach each rung in trial order, so which are stopped follows from the
+    # seeded configurations alone, whatever the machine's load.
+    store = _sweep(tmp_path, "asha", "--num-trials", "6", "--parallel", "1", sleep=0.05)
     trials = store.trials()
     assert any(t.state is TrialState.STOPPED for t in trials)
     for t in trials:

@@ -18,7 +18,7 @@ import pytest
 
 from hpsweep.store import Store
 from hpsweep.trial import TrialState
-from tests.conftest import PY, run_cli
+from tests.conftest import PY
 
 SCRIPT = r'''
 import argparse, json, os, pathlib, signal, sqlite3, sys, time
@@ -71,28 +71,24 @@ CASES = {  # scheduler: (min resource, kill moments as trial:epoch, "*" = the fi
 N, MAX = 5, 9
 
 
-def _sweep(tmp: Path, name: str, out: str, *, every: int, env: dict[str, str] | None = None,
-           ) -> tuple[list[str], dict[str, str]]:
+def _sweep(name: str, out: str, *, every: int) -> list[str]:
     low, _ = CASES[name]
     args = ["run", "--out", out, "--scheduler", name, "--resource-arg", "epochs",
             "--min-resource", str(low), "--max-resource", str(MAX), "--strategy", "random",
             "--num-trials", str(N), "--seed", "11", "--parallel", "1", "--metric", "loss",
             "--mode", "min", "--plain", "--", PY, "mf.py", "--lr", "uniform(0, 1)", "--every", str(every)]
-    return args, env or {}
+    return args
 
 
 def _cli(tmp: Path, *args: str, env: dict[str, str]) -> int:
-    import os
     import subprocess
 
     from tests.conftest import cli_env
 
-    full = {**cli_env(), **env}
-    done = subprocess.run([PY, "-m", "hpsweep", *args], cwd=tmp, env=full, capture_output=True,
-                          text=True, timeout=600)
-    if done.returncode not in (0, -9, 137):
+    done = subprocess.run([PY, "-m", "hpsweep", *args], cwd=tmp, env={**cli_env(), **env},
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode not in (0, -9, 137):  # killed by its own trial: that is the test
         raise AssertionError(f"hpsweep {' '.join(args)} exited {done.returncode}\n{done.stderr}")
-    del os
     return done.returncode
 
 
@@ -118,7 +114,7 @@ def _copies(db: Path) -> set[tuple[int, int]]:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_ends_right_and_resumes_exactly_after_three_kills(tmp_path: Path, name: str) -> None:
     (tmp_path / "mf.py").write_text(SCRIPT)
-    args, _ = _sweep(tmp_path, name, "plain", every=2)
+    args = _sweep(name, "plain", every=2)
     assert _cli(tmp_path, *args, env={}) == 0
     plain = _end_state(tmp_path / "plain" / "study.db")
     # the end of the study: every trial final, one at the full budget, reasons for the stopped
@@ -135,7 +131,7 @@ def test_ends_right_and_resumes_exactly_after_three_kills(tmp_path: Path, name: 
     marks.mkdir()
     kills = CASES[name][1]
     env = {"KILL_AT": kills, "KILL_MARKS": str(marks)}
-    args, _ = _sweep(tmp_path, name, "killed", every=2)
+    args = _sweep(name, "killed", every=2)
     code = _cli(tmp_path, *args, env=env)
     for _ in range(len(kills.split(","))):
         if code == 0:

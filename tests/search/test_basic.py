@@ -131,3 +131,30 @@ def test_restore_ignores_repetition_laps_and_reruns() -> None:
         resumed = cls(space, metric="y", mode="min", seed=0)
         resumed.restore(stored)
         assert resumed.suggest(5) == reference[3]
+
+
+def test_gp_without_pytorch_fails_before_the_first_trial(tmp_path) -> None:
+    """Optuna's GP sampler needs PyTorch: without it the study is refused at the start, naming
+    the extra, instead of crashing after the random start-up trials."""
+    import subprocess
+    import sys
+
+    blocker = tmp_path / "sitecustomize.py"  # hides torch from this one interpreter
+    blocker.write_text(
+        "import importlib.abc, sys\n"
+        "class _NoTorch(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'torch' or name.startswith('torch.'):\n"
+        "            raise ModuleNotFoundError(\"No module named 'torch'\")\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, _NoTorch())\n")
+    code = ("from hpsweep.search import make_searcher\n"
+            "from hpsweep.space import SearchSpace\n"
+            "from hpsweep.errors import UsageError\n"
+            "try:\n"
+            "    make_searcher('gp', SearchSpace().add_float('x', 0, 1), metric='loss', mode='min', seed=0)\n"
+            "except UsageError as exc:\n"
+            "    print(exc)\n")
+    env = {**__import__("os").environ, "PYTHONPATH": f"{tmp_path}:{__import__('os').environ.get('PYTHONPATH', '')}"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert "needs PyTorch" in out.stdout and "hpsweep[torch]" in out.stdout

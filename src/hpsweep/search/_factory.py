@@ -50,6 +50,11 @@ def make_searcher(
             f"budget must be a number of trials >= 1 or None (unknown), got {budget!r}."
         )
     key = name.lower()
+    if key == "gp" and not _has_torch():
+        # Optuna's GP sampler needs PyTorch; without it the sampler would fail after its
+        # random start-up trials, in the middle of the study.
+        raise UsageError("--strategy gp needs PyTorch: pip install 'hpsweep[torch]' (or torch), "
+                         "or choose --strategy tpe or cmaes.")
     if key in _OPTUNA:
         from hpsweep.search.optuna import OptunaSearcher
 
@@ -73,3 +78,11 @@ def make_searcher(
 
         return PointsFirst(searcher, points=points_to_evaluate)
     return searcher
+
+
+def _has_torch() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True

@@ -242,7 +242,7 @@ class Tuner:
     def _finalize(self, trial: TrialRecord, state: TrialState, reason: str) -> None:
         """A paused trial ends without running again."""
         trial.state, trial.error = state, reason
-        self.store.update_trial(trial, event="end", time=self.now, data={
+        self.store.update_trial(trial, event="retire", time=self.now, data={
             "state": state.value, "resource": trial.resource, "reason": reason})
         self.store.add_event("decision", time=self.now, trial_id=trial.trial_id, data={
             "decision": Decision.STOP.value, "resource": trial.resource, "reason": reason})
