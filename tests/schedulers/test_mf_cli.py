@@ -64,18 +64,20 @@ for e in range(start + 1, a.epochs + 1):
 
 CASES = {  # scheduler: (min resource, kill moments as trial:epoch, "*" = the first trial there)
     "hyperband": (1, "1:1,*:5,*:9"),
+    "bohb": (1, "1:1,*:5,*:9"),
     "promotion": (1, "1:1,*:5,*:9"),
+    "hyperband-promotion": (1, "1:1,*:2,*:9"),
     "dyhpo": (3, "1:2,*:5,*:9"),
     "pbt": (3, "1:2,*:5,*:9"),
 }
 N, MAX = 5, 9
 
 
-def _sweep(name: str, out: str, *, every: int) -> list[str]:
+def _sweep(name: str, out: str, *, every: int, n: int = N, parallel: int = 1) -> list[str]:
     low, _ = CASES[name]
     args = ["run", "--out", out, "--scheduler", name, "--resource-arg", "epochs",
             "--min-resource", str(low), "--max-resource", str(MAX), "--strategy", "random",
-            "--num-trials", str(N), "--seed", "11", "--parallel", "1", "--metric", "loss",
+            "--num-trials", str(n), "--seed", "11", "--parallel", str(parallel), "--metric", "loss",
             "--mode", "min", "--plain", "--", PY, "mf.py", "--lr", "uniform(0, 1)", "--every", str(every)]
     return args
 
@@ -142,6 +144,25 @@ def test_ends_right_and_resumes_exactly_after_three_kills(tmp_path: Path, name: 
     killed = _end_state(tmp_path / "killed" / "study.db")
     assert killed == plain
     assert _copies(tmp_path / "killed" / "study.db") == _copies(tmp_path / "plain" / "study.db")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_pausing_scheduler_ends_a_tiny_study(tmp_path: Path, name: str) -> None:
+    """N = 2, reports every epoch, real processes on two slots. (N = 5 with reports every second
+    epoch is the unkilled run above; N in {2, 4, 18, 26} in simulated time: test_end_state.py.)"""
+    n, every = 2, 1
+    (tmp_path / "mf.py").write_text(SCRIPT)
+    assert _cli(tmp_path, *_sweep(name, "s", every=every, n=n, parallel=2), env={}) == 0
+    store = Store.open(tmp_path / "s" / "study.db", readonly=True)
+    trials = store.trials()
+    store.close()
+    assert len(trials) == n
+    assert all(t.state in (TrialState.COMPLETED, TrialState.STOPPED) for t in trials)
+    assert all(t.error for t in trials if t.state is TrialState.STOPPED)
+    assert any(t.state is TrialState.COMPLETED and max(r.step for r in t.reports) == MAX for t in trials)
+    spent = sum(max((r.step for r in t.reports), default=0) for t in trials)
+    assert spent <= n * MAX
 
 
 def test_a_resource_key_the_reports_lack_stops_at_the_first_report(tmp_path, cli, write_script):
