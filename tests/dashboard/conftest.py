@@ -55,11 +55,12 @@ def hpsweep_run(folder: Path, out: Path, *args: str, background: bool = False
 
 @pytest.fixture(scope="session")
 def real_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A finished ASHA sweep of 8 trials on 2 slots (stopped and completed trials)."""
+    """A finished ASHA sweep of 8 trials (stopped and completed trials). One slot: trials meet
+    each rung in trial order, so which are stopped follows from the seed alone."""
     folder = tmp_path_factory.mktemp("real")
     write_toy(folder)
     out = folder / "study"
-    hpsweep_run(folder, out, "--parallel", "2", "--strategy", "random", "--num-trials", "8",
+    hpsweep_run(folder, out, "--parallel", "1", "--strategy", "random", "--num-trials", "8",
                 "--seed", "7", "--scheduler", "asha", "--resource-arg", "epochs",
                 "--max-resource", "4", "--reduction-factor", "2", "--",
                 PY, "toy.py", "--lr", "loguniform(1e-4, 1e-1)", "--width", "[16, 32, 64]")

@@ -45,12 +45,12 @@ class StopAfterPauses:
 
 def _sweep(tmp_path: Path, scheduler: str, keeper: CheckpointKeeper, *, finish: bool = True,
            extra: tuple[str, ...] = ("--num-trials", "9"), stop_after_pauses: int | None = None,
-           ) -> tuple[list[TrialRecord], Probe]:
+           parallel: int = 2) -> tuple[list[TrialRecord], Probe]:
     tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "mf.py").write_text(scripts.CHECKPOINTING)
     command = [PY, str(tmp_path / "mf.py"), "--x", "uniform(0, 1)"]
     args = build_parser("run").parse_args([
-        "run", "--parallel", "2", "--metric", "loss", "--seed", "5", "--scheduler", scheduler,
+        "run", "--parallel", str(parallel), "--metric", "loss", "--seed", "5", "--scheduler", scheduler,
         "--resource-arg", "epochs", "--max-resource", "9", "--min-resource", "1", *extra])
     options, sweep = options_from_args(args, command)
     options.cwd = str(tmp_path)
@@ -84,7 +84,7 @@ def _has_checkpoint(trial: TrialRecord) -> bool:
 
 def test_none_removes_stopped_checkpoints_at_once(tmp_path: Path) -> None:
     keeper = CheckpointKeeper(keep="none")
-    trials, probe = _sweep(tmp_path, "asha", keeper)
+    trials, probe = _sweep(tmp_path, "asha", keeper, parallel=1)  # rung order = trial order
     stopped = [t for t in trials if t.state is TrialState.STOPPED]
     assert stopped and all(t.state.is_final for t in trials)
     assert not any(_has_checkpoint(t) for t in trials)
@@ -120,7 +120,7 @@ def test_a_stopped_sweep_keeps_the_paused_checkpoints(tmp_path: Path) -> None:
 
 def test_best_keeps_only_the_best_completed(tmp_path: Path) -> None:
     keeper = CheckpointKeeper(keep="best")
-    trials, _ = _sweep(tmp_path, "asha", keeper)
+    trials, _ = _sweep(tmp_path, "asha", keeper, parallel=1)  # rung order = trial order
     completed = [t for t in trials if t.state is TrialState.COMPLETED]
     assert len(completed) >= 2
     best = min(completed, key=lambda t: t.last_metrics["loss"])

@@ -88,3 +88,33 @@ def test_time_budget_stops_running_trials_for_good() -> None:
     assert result.stopped_reason.startswith("time budget spent")
     assert all(t.state in (TrialState.COMPLETED, TrialState.STOPPED) for t in result.trials)
     assert any(t.error and t.error.startswith("time budget spent") for t in result.trials)
+
+
+def test_a_scheduler_that_forgets_its_paused_trials_cannot_leave_them_paused() -> None:
+    """A pausing scheduler that never resumes nor retires: the tuner still ends the study with
+    every trial final, and the reason says what happened."""
+    from hpsweep.schedulers._common import TrackingScheduler
+    from hpsweep.schedulers.base import new_configuration
+
+    class PauseOnce(TrackingScheduler):
+        name = "pause-once"
+        pauses = True
+
+        def rung_levels(self, trial_id: int) -> list[int]:
+            return [3]
+
+        def suggest(self, trial_id: int, *, allow_new: bool):
+            return new_configuration(self.searcher, trial_id, 3) if allow_new else None
+
+        def _decide(self, info, step, value):
+            return self._pause_or_continue(info, step, "toy")
+
+    bench = CrossingCurves(dim=2, max_resource=MAX)
+    searcher = RandomSearcher(bench.space(), metric=bench.metric, mode=bench.mode, seed=0)
+    scheduler = PauseOnce(searcher=searcher, metric=bench.metric, mode=bench.mode, max_resource=MAX)
+    executor = SimulatedExecutor(bench, n_workers=2, seed=0)
+    tuner = Tuner(store=Store.create(None, name="t", spec={}), scheduler=scheduler, executor=executor,
+                  launcher=SimulatedLauncher(executor), budget=Budget(num_trials=3))
+    result = tuner.run()
+    assert [t.state for t in result.trials] == [TrialState.STOPPED] * 3
+    assert all(t.error == "the study ended with it paused" for t in result.trials)
