@@ -93,7 +93,7 @@ def test_after_the_last_configuration_only_halving_survivors_move_on() -> None:
     out = sched.suggest(3, allow_new=False)
     assert isinstance(out, ResumeTrial) and out.trial_id == 0
     assert sched.retire() == []  # trial 0 may still move on
-    sched._trials[0].state = TrialState.COMPLETED
+    sched.on_trial_end(TrialRecord(0, sched._trials[0].config, TrialState.COMPLETED))
     retired = sched.retire()
     assert [tid for tid, _ in retired] == [1, 2]
     assert all("after the last configuration" in why for _, why in retired)

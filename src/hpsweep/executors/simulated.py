@@ -61,7 +61,8 @@ class SimulatedExecutor(Executor):
         self._free = list(range(n_workers))
         self._slot_of: dict[int, Slot] = {}  # running trial -> slot
         self._trained: dict[int, int] = {}  # trial -> epochs trained (reports delivered)
-        self._queue: list[tuple[float, int, ExecutorEvent]] = []
+        self._queue: list[tuple[float, int, int, ExecutorEvent]] = []  # (time, seq, run, event)
+        self._run_of: dict[int, int] = {}  # running trial -> its run number (stale events skipped)
         self._now_events: list[ExecutorEvent] = []
         self._seq = itertools.count()
         self._launches = itertools.count()
@@ -89,6 +90,8 @@ class SimulatedExecutor(Executor):
             raise UsageError(f"trial {spec.trial_id} is already running in the simulation.")
         now = self.clock.now()
         self._slot_of[spec.trial_id] = slot
+        launch = next(self._launches)
+        self._run_of[spec.trial_id] = launch
         bench = self.benchmark
         done = self._trained.get(spec.trial_id, 0)
         target = min(spec.resource or bench.max_resource, bench.max_resource)
@@ -96,7 +99,7 @@ class SimulatedExecutor(Executor):
         if not epochs:
             self._push(now, ExitEvent(trial_id=spec.trial_id, exit_code=0, time=now))
             return
-        seed = None if self.seed is None else hash((self.seed, spec.trial_id, next(self._launches)))
+        seed = None if self.seed is None else hash((self.seed, spec.trial_id, launch))
         wanted = ([done] if done else []) + epochs
         rows = bench.evaluate(spec.config, wanted, seed=seed)
         base = rows[0][bench.time_attr] if done else 0.0
@@ -110,19 +113,26 @@ class SimulatedExecutor(Executor):
         self._push(t, ExitEvent(trial_id=spec.trial_id, exit_code=0, time=t))
 
     def _push(self, t: float, event: ExecutorEvent) -> None:
-        heapq.heappush(self._queue, (t, next(self._seq), event))
+        heapq.heappush(self._queue, (t, next(self._seq), self._run_of.get(event.trial_id, -1), event))
+
+    def _stale(self, item: tuple[float, int, int, ExecutorEvent]) -> bool:
+        return self._run_of.get(item[3].trial_id) != item[2]
 
     def poll(self, timeout: float) -> list[ExecutorEvent]:
         if self._now_events:
             now, self._now_events = self._now_events, []
             return now
+        while self._queue and self._stale(self._queue[0]):  # events of stopped runs
+            heapq.heappop(self._queue)
         if not self._queue:
             return []
         t = self._queue[0][0]
         self.clock.advance_to(t)
         events: list[ExecutorEvent] = []
         while self._queue and self._queue[0][0] == t:
-            events.append(heapq.heappop(self._queue)[2])
+            item = heapq.heappop(self._queue)
+            if not self._stale(item):
+                events.append(item[3])
         for event in events:
             self._deliver(event)
         return events
@@ -132,13 +142,12 @@ class SimulatedExecutor(Executor):
             self._trained[event.trial_id] = max(self._trained.get(event.trial_id, 0), event.step)
         elif isinstance(event, ExitEvent):
             slot = self._slot_of.pop(event.trial_id)
+            self._run_of.pop(event.trial_id, None)
             self._free.append(slot.worker_id)
 
     def stop(self, trial_id: int) -> None:
         if trial_id not in self._slot_of:
             return  # already ended (its exit was delivered)
-        self._queue = [item for item in self._queue if item[2].trial_id != trial_id]
-        heapq.heapify(self._queue)
         event = ExitEvent(trial_id=trial_id, exit_code=None, time=self.clock.now(), stopped=True)
         self._deliver(event)
         self._now_events.append(event)
@@ -148,7 +157,7 @@ class SimulatedExecutor(Executor):
 
     def pending(self) -> int:
         """Events queued for the future."""
-        return len(self._queue) + len(self._now_events)
+        return sum(1 for item in self._queue if not self._stale(item)) + len(self._now_events)
 
     def shutdown(self, *, kill: bool) -> None:
         for trial_id in list(self._slot_of):

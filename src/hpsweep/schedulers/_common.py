@@ -8,6 +8,7 @@ subclass whose decisions depend only on this table decides the same way after a 
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -120,6 +121,10 @@ class TrackingScheduler(Scheduler):
         self.reduction_factor: int = int(getattr(self.options, "reduction_factor", 3))
         self._trials: dict[int, TrialInfo] = {}
         self._n_runs = 0
+        # (group, rung level) -> (value, trial id) of every trial that reached it, best first;
+        # kept sorted as reports arrive, so a decision costs a bisection, not a scan.
+        self._ranking: dict[tuple[int, int], list[tuple[float, int]]] = {}
+        self._paused_ids: set[int] = set()
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -141,7 +146,27 @@ class TrackingScheduler(Scheduler):
         return info
 
     def paused(self) -> list[TrialInfo]:
-        return [t for t in self._trials.values() if t.state is TrialState.PAUSED]
+        return [self._trials[tid] for tid in sorted(self._paused_ids)]
+
+    def _touched(self, info: TrialInfo) -> None:
+        """A trial's values or state changed (for subclasses that cache what depends on them)."""
+
+    def _set_state(self, info: TrialInfo, state: TrialState) -> None:
+        self._touched(info)
+        info.state = state
+        if state is TrialState.PAUSED:
+            self._paused_ids.add(info.trial_id)
+        else:
+            self._paused_ids.discard(info.trial_id)
+
+    def group_of(self, trial_id: int) -> int:
+        """The group whose trials are ranked together at a rung (a bracket, a bracket run)."""
+        return 0
+
+    def ranking(self, group: int, level: int) -> list[tuple[float, int]]:
+        """(value, trial id) of the trials of ``group`` that reached ``level``, best first (a
+        view: do not change it)."""
+        return self._ranking.get((group, level), [])
 
     def running_count(self) -> int:
         return sum(1 for t in self._trials.values() if t.state is TrialState.RUNNING)
@@ -155,7 +180,7 @@ class TrackingScheduler(Scheduler):
     def on_trial_start(self, trial: TrialRecord) -> None:
         info = self._info(trial)
         info.config = dict(trial.config)
-        info.state = TrialState.RUNNING
+        self._set_state(info, TrialState.RUNNING)
         info.resource = trial.resource
         self._n_runs += 1
 
@@ -171,20 +196,22 @@ class TrackingScheduler(Scheduler):
 
     def on_trial_end(self, trial: TrialRecord) -> None:
         info = self._info(trial)
-        info.state = trial.state
+        self._set_state(info, trial.state)
         if trial.state.is_final:
             self.searcher.on_trial_complete(trial)
 
     def restore(self, trials: Sequence[TrialRecord]) -> None:
         self._trials = {}
         self._n_runs = 0
+        self._ranking = {}
+        self._paused_ids = set()
         self._reset()
         for trial in sorted(trials, key=lambda t: t.trial_id):
             info = self._info(trial)
             info.resource = trial.resource
             for report in trial.reports:
                 self._record(info, report)
-            info.state = trial.state
+            self._set_state(info, trial.state)
             self._n_runs += trial.runs
         self.searcher.restore(trials)
         self._after_restore()
@@ -197,12 +224,15 @@ class TrackingScheduler(Scheduler):
             return None
         step = int(report.step)
         signed = self._signed(value)
+        self._touched(info)
         info.values[step] = signed
         info.crossed = []
         for level in self.rung_levels(info.trial_id):
             if level <= step and level not in info.at_rung:
                 info.at_rung[level] = signed
                 info.crossed.append(level)
+                bisect.insort(self._ranking.setdefault((self.group_of(info.trial_id), level), []),
+                              (signed, info.trial_id))
         return step, signed
 
     def _decide(self, info: TrialInfo, step: int, value: float) -> Verdict:

@@ -13,6 +13,8 @@ the full budget; the paused trials that can then never be promoted are stopped w
 
 from __future__ import annotations
 
+import bisect
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -71,15 +73,8 @@ class _BracketScheduler(TrackingScheduler):
     def rung_levels(self, trial_id: int) -> Sequence[int]:
         return self.plan.rungs(self.bracket_of(trial_id))
 
-    def _rung_values(self, bracket: int, level: int) -> list[tuple[float, int]]:
-        """(value, trial id) of the trials of ``bracket`` that reached ``level``, best first."""
-        out = [
-            (value, t.trial_id)
-            for t in self._trials.values()
-            if self._bracket.get(t.trial_id) == bracket and (value := t.value_at(level)) is not None
-        ]
-        out.sort()
-        return out
+    def group_of(self, trial_id: int) -> int:
+        return self.bracket_of(trial_id)
 
     def _new_trial(self, trial_id: int, allow_new: bool, resource_of: str) -> Suggestion | None:
         if not allow_new:
@@ -107,7 +102,7 @@ class ASHAScheduler(_BracketScheduler):
             return Verdict(Decision.CONTINUE, f"step {step} reaches no new rung")
         why = ""
         for level in levels:
-            ranked = self._rung_values(bracket, level)
+            ranked = self.ranking(bracket, level)
             keep = max(1, -(-len(ranked) // self.reduction_factor))  # ceil(k / eta)
             mine = info.at_rung[level]
             if mine > ranked[keep - 1][0]:
@@ -127,6 +122,19 @@ class PromotionASHAScheduler(_BracketScheduler):
     def _decide(self, info: TrialInfo, step: int, value: float) -> Verdict:
         return self._pause_or_continue(info, step, f"value at step {step}")
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # (bracket, rung) -> heap of (value, trial id) of the trials paused there; entries of
+        # trials that moved on are dropped when they come to the top.
+        self._wait: dict[tuple[int, int], list[tuple[float, int]]] = {}
+        self._waits_at: dict[int, tuple[int, int]] = {}
+        self._running_in: dict[int, set[int]] = {}  # bracket -> its running trials
+        self._paused_in: dict[int, set[int]] = {}  # bracket -> its paused trials
+
+    def _reset(self) -> None:
+        super()._reset()
+        self._wait, self._waits_at, self._running_in, self._paused_in = {}, {}, {}, {}
+
     def paused_level(self, info: TrialInfo) -> int | None:
         """The rung a paused trial waits at (None: nothing recorded there)."""
         if info.state is not TrialState.PAUSED:
@@ -135,26 +143,41 @@ class PromotionASHAScheduler(_BracketScheduler):
                    if r <= info.last_step and info.value_at(r) is not None]
         return reached[-1] if reached else None
 
-    def _waiting(self) -> dict[tuple[int, int], list[int]]:
-        """(bracket, rung level) -> the paused trials waiting there below the maximum."""
-        waiting: dict[tuple[int, int], list[int]] = {}
-        for info in self.paused():
-            level = self.paused_level(info)
-            if level is not None and level < self.max_resource:
-                waiting.setdefault((self.bracket_of(info.trial_id), level), []).append(info.trial_id)
-        return waiting
+    def _set_state(self, info: TrialInfo, state: TrialState) -> None:
+        bracket, tid = self.bracket_of(info.trial_id), info.trial_id
+        super()._set_state(info, state)
+        for index, wanted in ((self._running_in, TrialState.RUNNING), (self._paused_in, TrialState.PAUSED)):
+            if state is wanted:
+                index.setdefault(bracket, set()).add(tid)
+            else:
+                index.get(bracket, set()).discard(tid)
+        self._waits_at.pop(info.trial_id, None)
+        level = self.paused_level(info)
+        if level is not None and level < self.max_resource:
+            key = (bracket, level)
+            self._waits_at[info.trial_id] = key
+            heapq.heappush(self._wait.setdefault(key, []), (info.at_rung[level], info.trial_id))
+
+    def _best_waiting(self, key: tuple[int, int]) -> tuple[float, int] | None:
+        heap = self._wait.get(key)
+        while heap and self._waits_at.get(heap[0][1]) != key:
+            heapq.heappop(heap)
+        return heap[0] if heap else None
 
     def promotable(self) -> list[tuple[int, int]]:
-        """(trial id, next level) of the trials that may be promoted, in promotion order."""
-        waiting = self._waiting()
+        """(trial id, next level): for each rung, in promotion order (highest rung first), its
+        best paused trial when that one is in the top ``floor(k/eta)`` of the rung."""
         out: list[tuple[int, int]] = []
-        for (bracket, level) in sorted(waiting, key=lambda k: (-k[1], k[0])):
-            ranked = self._rung_values(bracket, level)
+        for key in sorted(self._wait, key=lambda k: (-k[1], k[0])):
+            best = self._best_waiting(key)
+            if best is None:
+                continue
+            ranked = self.ranking(*key)
             n_top = top_count(len(ranked), self.reduction_factor, at_least_one=self.arrivals_over)
-            top = {tid for _, tid in ranked[:n_top]}
-            nxt = self.plan.next_level(level)
-            assert nxt is not None
-            out += [(tid, nxt) for _, tid in ranked if tid in top and tid in waiting[(bracket, level)]]
+            if bisect.bisect_left(ranked, best) < n_top:
+                nxt = self.plan.next_level(key[1])
+                assert nxt is not None
+                out.append((best[1], nxt))
         return out
 
     def suggest(self, trial_id: int, *, allow_new: bool) -> Suggestion | None:
@@ -170,23 +193,21 @@ class PromotionASHAScheduler(_BracketScheduler):
         nothing left to promote can never move on."""
         if not self.arrivals_over:
             return []
-        busy = {self.bracket_of(t.trial_id) for t in self._trials.values()
-                if t.state is TrialState.RUNNING}
-        busy |= {self.bracket_of(tid) for tid, _ in self.promotable()}
+        idle = [b for b, paused in self._paused_in.items() if paused and not self._running_in.get(b)]
+        if not idle:
+            return []
+        busy = {self.bracket_of(tid) for tid, _ in self.promotable()}
         out = []
-        for (bracket, level), tids in sorted(self._waiting().items()):
-            if bracket in busy:
+        for tid in sorted(t for b in idle if b not in busy for t in self._paused_in[b]):
+            key = self._waits_at.get(tid)
+            if key is None:
+                if self._trials[tid].last_step < self.max_resource:
+                    out.append((tid, "paused without a value at any rung"))
                 continue
-            k = len(self._rung_values(bracket, level))
+            k = len(self.ranking(*key))
             n_top = top_count(k, self.reduction_factor, at_least_one=True)
-            out += [(tid, f"not in the top {n_top} of {k} at rung {level} after the last "
-                          "configuration") for tid in sorted(tids)]
-        # Paused with nothing recorded at any rung (no report reached one): nothing to rank by.
-        ranked = {tid for tid, _ in out}
-        for info in self.paused():
-            if info.trial_id not in ranked and self.paused_level(info) is None \
-                    and self.bracket_of(info.trial_id) not in busy:
-                out.append((info.trial_id, "paused without a value at any rung"))
+            out.append((tid, f"not in the top {n_top} of {k} at rung {key[1]} after the last "
+                             "configuration"))
         return out
 
 

@@ -67,10 +67,37 @@ class HyperbandScheduler(TrackingScheduler):
                                 eta=self.reduction_factor, brackets=self.options.brackets)  # type: ignore[attr-defined]
         self._runs: list[_BracketRun] = []
         self._run_of: dict[int, int] = {}
+        self._open: dict[int, _BracketRun] = {}  # runs with a member that is not final yet
+        self._cache: dict[int, list[_Rung]] = {}  # run -> its rungs, until a member changes
 
     def _reset(self) -> None:
         self._runs = []
         self._run_of = {}
+        self._open = {}
+        self._cache = {}
+
+    def _touched(self, info: TrialInfo) -> None:
+        run = self._run_of.get(info.trial_id)
+        if run is not None:
+            self._cache.pop(run, None)
+
+    def _open_runs(self) -> list[_BracketRun]:
+        return [self._open[i] for i in sorted(self._open)]
+
+    def _update_open(self, run: _BracketRun) -> None:
+        done = len(run.members) >= run.capacity and all(
+            self._trials[t].state.is_final for t in run.members if t in self._trials) and all(
+            t in self._trials for t in run.members)
+        if done:
+            self._open.pop(run.index, None)
+        else:
+            self._open[run.index] = run
+
+    def on_trial_end(self, trial: Any) -> None:
+        super().on_trial_end(trial)
+        run = self._run_of.get(trial.trial_id)
+        if run is not None:
+            self._update_open(self._runs[run])
 
     def _open_run(self) -> _BracketRun:
         index = len(self._runs)
@@ -78,10 +105,11 @@ class HyperbandScheduler(TrackingScheduler):
         run = _BracketRun(index=index, bracket=bracket, capacity=self.plan.size(bracket),
                           levels=self.plan.rungs(bracket))
         self._runs.append(run)
+        self._open[index] = run
         return run
 
     def _filling_run(self) -> _BracketRun:
-        for run in self._runs:
+        for run in self._open_runs():
             if len(run.members) < run.capacity:
                 return run
         return self._open_run()
@@ -90,6 +118,7 @@ class HyperbandScheduler(TrackingScheduler):
         run = self._filling_run()
         run.members.append(info.trial_id)
         self._run_of[info.trial_id] = run.index
+        self._cache.pop(run.index, None)
 
     def rung_levels(self, trial_id: int) -> list[int]:
         run = self._run_of.get(trial_id)
@@ -102,18 +131,28 @@ class HyperbandScheduler(TrackingScheduler):
     def _after_restore(self) -> None:
         if self.arrivals_over:
             self._close_runs()
+        for run in self._runs:
+            self._update_open(run)
 
     def _close_runs(self) -> None:
         """No more members will come: a partly filled run closes with the ones it has."""
         while self._runs and not self._runs[-1].members:  # opened when the searcher ran dry
-            self._runs.pop()
-        for run in self._runs:
+            self._open.pop(self._runs.pop().index, None)
+        for run in self._open_runs():
             run.capacity = min(run.capacity, len(run.members))
+            self._cache.pop(run.index, None)
+            self._update_open(run)
 
     # -- rung bookkeeping ---------------------------------------------------------------------
 
     def _rungs(self, run: _BracketRun) -> list[_Rung]:
         """The rungs of ``run`` up to the lowest one that is not complete (or the last rung)."""
+        cached = self._cache.get(run.index)
+        if cached is None:
+            cached = self._cache[run.index] = self._compute_rungs(run)
+        return cached
+
+    def _compute_rungs(self, run: _BracketRun) -> list[_Rung]:
         out: list[_Rung] = []
         current = list(run.members)
         for k, level in enumerate(run.levels):
@@ -145,7 +184,7 @@ class HyperbandScheduler(TrackingScheduler):
     def retire(self) -> list[tuple[int, str]]:
         """The paused members of a complete rung that were not kept for the next one."""
         out = []
-        for run in self._runs:
+        for run in self._open_runs():
             rungs = self._rungs(run)
             for rung, nxt in itertools.pairwise(rungs):
                 kept = set(nxt.members)
@@ -157,7 +196,7 @@ class HyperbandScheduler(TrackingScheduler):
         return out
 
     def suggest(self, trial_id: int, *, allow_new: bool) -> Suggestion | None:
-        for run in self._runs:
+        for run in self._open_runs():
             job = self._job(run)
             if job is not None:
                 return job
