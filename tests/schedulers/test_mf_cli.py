@@ -202,3 +202,24 @@ def test_a_pausing_scheduler_without_a_target_channel_warns(tmp_path, cli, write
                "--lr", "uniform(0, 1)")
     assert done.returncode == 0, done.stderr
     assert "is not told its target" in done.stderr
+
+
+def test_a_resume_that_retrains_from_scratch_is_said(tmp_path, cli, write_script):
+    """A script that ignores its checkpoint starts each resumed run at epoch 1 again."""
+    write_script("train.py", """
+        import argparse, json
+        p = argparse.ArgumentParser(); p.add_argument("--lr", type=float); p.add_argument("--epochs", type=int)
+        a = p.parse_args()
+        for e in range(1, a.epochs + 1):
+            print("[hpsweep] " + json.dumps({"step": e, "loss": abs(a.lr - 0.5) + 1.0 / e}), flush=True)
+    """)
+    done = cli("run", "--out", "s", "--scheduler", "hyperband", "--resource-arg", "epochs",
+               "--max-resource", "3", "--strategy", "random", "--num-trials", "3", "--seed", "2",
+               "--plain", "--", PY, "train.py", "--lr", "uniform(0, 1)")
+    assert done.returncode == 0, done.stderr
+    assert "did not restore its checkpoint" in done.stderr
+    store = Store.open(tmp_path / "s" / "study.db", readonly=True)
+    warned = {e.trial_id for e in store.events("warning")}
+    resumed = {t.trial_id for t in store.trials() if t.runs > 1}
+    store.close()
+    assert resumed and warned == resumed

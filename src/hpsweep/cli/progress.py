@@ -56,6 +56,8 @@ class Display:
         print(f"hpsweep: {text}", file=sys.stderr, flush=True)
 
     def on_event(self, kind: str, trial: TrialRecord | None, tuner: Tuner) -> None:
+        if kind == "warning" and trial is not None and tuner.warnings:
+            self.note(f"trial {trial.trial_id}: {tuner.warnings[-1]}")
         if self.quiet or trial is None or kind != "end" or self.options is None:
             return
         value = trial.value(self.options.metric)
@@ -106,6 +108,8 @@ class RichDisplay(Display):
         self.console.print(f"[yellow]hpsweep: {text}")
 
     def on_event(self, kind: str, trial: TrialRecord | None, tuner: Tuner) -> None:
+        if kind == "warning" and trial is not None and tuner.warnings:
+            self.note(f"trial {trial.trial_id}: {tuner.warnings[-1]}")
         if kind == "end" and trial is not None and trial.state is TrialState.FAILED:
             kind = trial.error_kind.value if trial.error_kind else ""
             self.console.print(f"[red]trial {trial.trial_id} failed[/] ({kind}: {trial.error})")

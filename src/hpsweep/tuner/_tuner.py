@@ -122,6 +122,7 @@ class Tuner:
         self.trials: dict[int, TrialRecord] = {}
         self.failures = 0
         self.error: HpsweepError | None = None
+        self.warnings: list[str] = []  # what the user should know, as it happened
         self._pending: dict[int, TrialState] = {}  # trial -> state once its stop lands
         self._pending_reason: dict[int, str] = {}
         self._restarts: deque[int] = deque()  # runs to start again in place
@@ -519,10 +520,12 @@ class Tuner:
         if before is None or first is None or report.seq != first or report.step is None:
             return
         if report.step <= before:
-            self.store.add_event("warning", time=report.time, trial_id=trial.trial_id, data={
-                "reason": f"resumed at step {report.step} though it had reached {before}: the script "
-                          "did not restore its checkpoint from $HPSWEEP_CHECKPOINT_DIR and trains "
-                          "again from the start"})
+            text = (f"resumed at step {report.step} though it had reached {before}: the script did "
+                    "not restore its checkpoint from $HPSWEEP_CHECKPOINT_DIR and trains again from "
+                    "the start")
+            self.warnings.append(text)
+            self.store.add_event("warning", time=report.time, trial_id=trial.trial_id,
+                                 data={"reason": text})
             self._emit("warning", trial)
 
     def _log_decision(self, trial: TrialRecord, report: Report, verdict: Verdict) -> None:
