@@ -114,6 +114,10 @@ class Executor(ABC):
     def running(self) -> set[int]:
         """Ids of the trials whose runs have not yet produced their ExitEvent."""
 
+    def busy(self) -> bool:
+        """Whether any run has not yet produced its ExitEvent (``bool(running())``, cheaper)."""
+        return bool(self.running())
+
     def release(self, slot: Slot) -> None:
         """Give back a reserved slot that was not launched."""
 

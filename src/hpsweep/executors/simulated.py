@@ -155,6 +155,9 @@ class SimulatedExecutor(Executor):
     def running(self) -> set[int]:
         return set(self._slot_of)
 
+    def busy(self) -> bool:
+        return bool(self._slot_of) or bool(self._now_events)
+
     def pending(self) -> int:
         """Events queued for the future."""
         return sum(1 for item in self._queue if not self._stale(item)) + len(self._now_events)

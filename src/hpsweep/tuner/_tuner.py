@@ -185,7 +185,7 @@ class Tuner:
             while True:
                 self._check_budget()
                 launched = self._fill()
-                if not self.executor.running() and not launched and not self._restarts:
+                if not self.executor.busy() and not launched and not self._restarts:
                     if self._wind_down():
                         continue
                     break
@@ -350,7 +350,7 @@ class Tuner:
             return suggestion, {}
         if allow_new:
             capacity = self.scheduler.capacity
-            if (capacity is not None and self._started >= capacity) or not self.executor.running():
+            if (capacity is not None and self._started >= capacity) or not self.executor.busy():
                 self._arrive_end()
         if self.repetitions > 1 and not self._draining and (self._arrivals_over or not allow_new):
             return self._next_lap()
