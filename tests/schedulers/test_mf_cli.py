@@ -223,3 +223,22 @@ def test_a_resume_that_retrains_from_scratch_is_said(tmp_path, cli, write_script
     resumed = {t.trial_id for t in store.trials() if t.runs > 1}
     store.close()
     assert resumed and warned == resumed
+
+
+def test_a_resource_budget_from_the_command_line(tmp_path, cli, write_script):
+    """--resource-budget 20 with trials of 9 epochs on one slot: two trials complete (18), the
+    third is stopped once the total reaches 20, and no fourth starts."""
+    write_script("train.py", """
+        import json, sys, time
+        for e in range(1, 10):
+            print("[hpsweep] " + json.dumps({"step": e, "loss": 1.0 / e}), flush=True)
+    """)
+    done = cli("run", "--out", "s", "--strategy", "random", "--num-trials", "10", "--seed", "1",
+               "--resource-budget", "20", "--plain", "--", PY, "train.py", "--lr", "uniform(0, 1)")
+    assert done.returncode == 0, done.stderr
+    assert "resource budget spent" in done.stdout
+    store = Store.open(tmp_path / "s" / "study.db", readonly=True)
+    trials = store.trials()
+    store.close()
+    assert [t.state for t in trials] == [TrialState.COMPLETED, TrialState.COMPLETED, TrialState.STOPPED]
+    assert trials[2].error is not None and trials[2].error.startswith("resource budget spent")

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from hpsweep.space._params import Categorical, Fixed, Float, Int
+from hpsweep.space import Categorical, Fixed, Float, Int
 
 __all__ = ["UnitEncoder", "space_params"]
 

@@ -27,7 +27,7 @@ import numpy as np
 from hpsweep.schedulers._common import TrackingScheduler, TrialInfo, linear_rungs
 from hpsweep.schedulers._encode import space_params
 from hpsweep.schedulers._options import FidelityOptions, option
-from hpsweep.space._params import Categorical, Float, Int
+from hpsweep.space import Categorical, Float, Int
 from hpsweep.trial import ResumeTrial, StartTrial, Suggestion, TrialState, Verdict
 
 __all__ = ["PBTOptions", "PBTScheduler", "perturb_config"]

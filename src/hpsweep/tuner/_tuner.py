@@ -147,7 +147,7 @@ class Tuner:
         self._stop_reason = self._stop_reason or reason
         if kill and not self._killing:
             self._killing = True
-            for tid in self.executor.running():
+            for tid in list(self.executor.running()):
                 self._pending.setdefault(tid, TrialState.INTERRUPTED)
                 self.executor.stop(tid)
 
@@ -158,7 +158,8 @@ class Tuner:
         self._final_end = reason
         self._draining = True
         self._stop_reason = self._stop_reason or reason
-        for tid in self.executor.running():
+        # The tuner's own view: a run whose exit is being handled in this batch counts too.
+        for tid in [t.trial_id for t in self.trials.values() if t.state is TrialState.RUNNING]:
             self._pending.setdefault(tid, TrialState.STOPPED)
             self._pending_reason.setdefault(tid, reason)
             self.executor.stop(tid)
@@ -185,7 +186,7 @@ class Tuner:
             while True:
                 self._check_budget()
                 launched = self._fill()
-                if not self.executor.busy() and not launched and not self._restarts:
+                if not self.executor.busy() and not launched and not self._can_restart():
                     if self._wind_down():
                         continue
                     break
@@ -376,9 +377,14 @@ class Tuner:
         return (StartTrial(origin.config, origin.resource, f"repetition {rep} of trial {origin.trial_id}"),
                 {"lap_of": origin.trial_id, "repetition": rep})
 
+    def _can_restart(self) -> bool:
+        """Runs to start again in place, and the sweep is not being stopped (then they stay
+        RUNNING in the store, and the next resume starts them)."""
+        return bool(self._restarts) and not self._draining
+
     def _fill(self) -> bool:
         launched = False
-        while not self._draining or (self._restarts and not self._killing and not self._final_end):
+        while not self._draining:
             slot = self.executor.reserve()
             if slot is None:
                 break
@@ -386,9 +392,6 @@ class Tuner:
                 self._relaunch(slot, self.trials[self._restarts.popleft()])
                 launched = True
                 continue
-            if self._draining:
-                self.executor.release(slot)
-                break
             next_id = self.store.next_trial_id()
             picked = self._next(next_id)
             if picked is None:
@@ -481,6 +484,8 @@ class Tuner:
         if report.step is not None and report.step > self._reached.get(trial.trial_id, 0):
             self._spent += report.step - self._reached.get(trial.trial_id, 0)
             self._reached[trial.trial_id] = report.step
+            if self.budget.resource is not None and self._spent >= self.budget.resource:
+                self._check_budget()  # at the report that spends it, not at the next loop turn
         self._check_restart(trial, report)
         if trial.trial_id in self._pending:
             target = trial.resource
