@@ -26,6 +26,7 @@ __all__ = [
     "ExitEvent",
     "LaunchSpec",
     "ReportEvent",
+    "SimClock",
     "Slot",
     "WallClock",
 ]
@@ -40,6 +41,25 @@ class WallClock:
 
     def now(self) -> float:
         return time.time()
+
+
+class SimClock:
+    """Simulated time: it moves only when an executor moves it (never back)."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self._now = float(start)
+
+    def now(self) -> float:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError(f"a clock cannot go back, got advance({seconds})")
+        self._now += seconds
+
+    def advance_to(self, t: float) -> None:
+        """Move to time ``t``, or stay when ``t`` has passed."""
+        self._now = max(self._now, float(t))
 
 
 @dataclass(frozen=True)

@@ -18,22 +18,23 @@ import enum
 import json
 import os
 import shlex
+import subprocess
 import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hpsweep.errors import UsageError
+from hpsweep.executors._shared import PooledExecutor, new_tails
 from hpsweep.executors.base import (
-    Executor,
     ExecutorEvent,
     ExitEvent,
     LaunchSpec,
     ReportEvent,
     Slot,
-    WallClock,
 )
 from hpsweep.executors.metrics import FileTail, MetricParser, read_summary_file
 from hpsweep.trial import ErrorKind
@@ -43,6 +44,7 @@ __all__ = [
     "BatchExecutor",
     "JobState",
     "SubmitError",
+    "batch_executor",
     "render_job_script",
 ]
 
@@ -70,9 +72,26 @@ class SubmitError(RuntimeError):
 
 
 class BatchBackend(ABC):
-    """The scheduler-specific part: submit a script, ask job states, cancel."""
+    """The scheduler-specific part: submit a script, ask job states, cancel.
+
+    The base holds what every backend takes: CPUs per trial, extra submission arguments and the
+    time limit of one scheduler command.
+    """
 
     name: str = "batch"
+    label: str = "the batch system"
+
+    def __init__(self, *, cpus_per_trial: int = 1, extra_args: Sequence[str] = (),
+                 command_timeout: float = 60.0) -> None:
+        if cpus_per_trial < 1:
+            raise UsageError(f"--cpus-per-trial must be >= 1 for {self.label}, got {cpus_per_trial}.")
+        self.cpus_per_trial = cpus_per_trial
+        self.extra_args = tuple(extra_args)
+        self.command_timeout = command_timeout
+
+    def _run(self, argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
+        """One scheduler command, its output captured, within ``command_timeout``."""
+        return subprocess.run(list(argv), capture_output=True, text=True, timeout=self.command_timeout)
 
     @abstractmethod
     def submit(self, script: Path, spec: LaunchSpec, *, job_name: str) -> str:
@@ -140,7 +159,7 @@ class _Job:
     state: JobState = JobState.PENDING
 
 
-class BatchExecutor(Executor):
+class BatchExecutor(PooledExecutor):
     """Runs each trial run as one batch job of ``backend``; at most ``max_jobs`` at a time.
 
     ``poll_interval``: seconds between reads of the trial folders; ``status_interval``: seconds
@@ -161,33 +180,18 @@ class BatchExecutor(Executor):
     ) -> None:
         if max_jobs < 1:
             raise UsageError(f"--max-jobs must be >= 1, got {max_jobs}; pass e.g. --max-jobs 8.")
-        self.clock = WallClock()
         self.backend = backend
         self.max_jobs = max_jobs
-        self.parser = parser or MetricParser()
-        self.summary_file = summary_file
         self.poll_interval = poll_interval
         self.status_interval = status_interval
         self.exit_grace = exit_grace
         self._jobs: dict[int, _Job] = {}
-        self._reserved: set[int] = set()
-        self._pending: list[ExecutorEvent] = []
+        super().__init__(self._jobs, parser=parser, summary_file=summary_file)
         self._last_status = -1e9
 
     # -- slots -----------------------------------------------------------------------------------
-    def reserve(self) -> Slot | None:
-        busy = {j.slot.worker_id for j in self._jobs.values()} | self._reserved
-        if len(busy) >= self.max_jobs:
-            return None
-        worker_id = min(set(range(self.max_jobs)) - busy)
-        self._reserved.add(worker_id)
-        return Slot(worker_id=worker_id)
-
-    def release(self, slot: Slot) -> None:
-        self._reserved.discard(slot.worker_id)
-
-    def running(self) -> set[int]:
-        return set(self._jobs) | {e.trial_id for e in self._pending if isinstance(e, ExitEvent)}
+    def slot_capacity(self) -> int:
+        return self.max_jobs
 
     def job_id(self, trial_id: int) -> str | None:
         job = self._jobs.get(trial_id)
@@ -195,27 +199,23 @@ class BatchExecutor(Executor):
 
     # -- launching -------------------------------------------------------------------------------
     def launch(self, slot: Slot, spec: LaunchSpec) -> None:
-        self._reserved.discard(slot.worker_id)
-        trial_dir = Path(spec.trial_dir).resolve()
-        trial_dir.mkdir(parents=True, exist_ok=True)
+        trial_dir = self._take(slot, spec)
         for name in (EXIT_FILE, STARTED_FILE, JOB_FILE, OFFSETS_FILE):
             with contextlib.suppress(FileNotFoundError):
                 (trial_dir / name).unlink()
         script = trial_dir / SCRIPT_FILE
         script.write_text(render_job_script(spec))
         script.chmod(0o755)
-        report_path = Path(spec.env.get("HPSWEEP_REPORT_FILE", str(trial_dir / "reports.jsonl")))
+        reports, stdout = new_tails(spec, trial_dir)
         job = _Job(
             trial_id=spec.trial_id, job_id="", trial_dir=trial_dir, slot=slot,
-            timeout=spec.timeout,
-            reports=FileTail(report_path, FileTail.size(report_path)),
-            stdout=FileTail(trial_dir / "stdout.log", FileTail.size(trial_dir / "stdout.log")),
+            timeout=spec.timeout, reports=reports, stdout=stdout,
         )
         # The record is written before submitting, with a unique job name: a controller killed
         # between the submission and the job id being saved is found again by that name.
         job_name = f"hpsweep-{spec.trial_id}-{uuid.uuid4().hex[:8]}"
         record = {"job_id": None, "job_name": job_name, "backend": self.backend.name,
-                  "timeout": spec.timeout, "report_file": str(report_path),
+                  "timeout": spec.timeout, "report_file": str(reports.path),
                   "submitted": time.time()}
         self._save_offsets(job)
         _write_json(trial_dir / JOB_FILE, record)
@@ -250,8 +250,10 @@ class BatchExecutor(Executor):
             state = states.get(job_id, JobState.UNKNOWN)
             if state is JobState.UNKNOWN and not (job.trial_dir / EXIT_FILE).exists():
                 continue
-            busy = {j.slot.worker_id for j in self._jobs.values()} | self._reserved
-            job.slot = Slot(worker_id=min(set(range(self.max_jobs + len(found))) - busy))
+            slot = self._slots.reserve(self.max_jobs + len(found))
+            assert slot is not None  # room for every job found, whatever max_jobs is now
+            self._slots.launched(slot)
+            job.slot = slot
             job.state = state
             self._jobs[job.trial_id] = job
             attached.add(job.trial_id)
@@ -415,6 +417,17 @@ class BatchExecutor(Executor):
         deadline = self.clock.now() + self.exit_grace + 10.0
         while self._jobs and self.clock.now() < deadline:
             self.poll(self.poll_interval)
+
+
+_EXECUTOR_KEYS = ("max_jobs", "parser", "summary_file", "poll_interval", "status_interval")
+
+
+def batch_executor(backend: type[BatchBackend], **options: Any) -> BatchExecutor:
+    """A :class:`BatchExecutor` over a new ``backend``: the executor's own options (``max_jobs``,
+    ``parser``, ``summary_file``, ``poll_interval``, ``status_interval``) go to the executor, the
+    rest to the backend."""
+    mine = {k: options.pop(k) for k in _EXECUTOR_KEYS if k in options}
+    return BatchExecutor(backend=backend(**options), **mine)
 
 
 def _read_exit_code(path: Path) -> int | None:

@@ -29,27 +29,13 @@ from hpsweep.executors.base import (
     ExitEvent,
     LaunchSpec,
     ReportEvent,
+    SimClock,
     Slot,
     WallClock,
 )
 from hpsweep.trial import ErrorKind
 
 __all__ = ["FakeExecutor", "FakeScript", "FakeStep", "Program", "SimClock"]
-
-
-class SimClock:
-    """A clock that moves only when told to."""
-
-    def __init__(self, start: float = 0.0) -> None:
-        self._now = start
-
-    def now(self) -> float:
-        return self._now
-
-    def advance(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError(f"a clock cannot go back, got advance({seconds})")
-        self._now += seconds
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import math
 import re
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from hpsweep.errors import UsageError
 from hpsweep.executors.base import LaunchSpec
-from hpsweep.executors.batch import BatchBackend, BatchExecutor, JobState, SubmitError
-from hpsweep.executors.metrics import MetricParser
+from hpsweep.executors.batch import BatchBackend, BatchExecutor, JobState, SubmitError, batch_executor
 
 __all__ = ["LsfBackend", "lsf_executor", "lsf_state"]
 
@@ -40,6 +39,7 @@ class LsfBackend(BatchBackend):
     """``bsub``/``bjobs``/``bkill`` with the sweep's resource options."""
 
     name = "lsf"
+    label = "LSF"
 
     def __init__(
         self,
@@ -51,8 +51,8 @@ class LsfBackend(BatchBackend):
         extra_args: Sequence[str] = (),
         command_timeout: float = 60.0,
     ) -> None:
-        if cpus_per_trial < 1:
-            raise UsageError(f"--cpus-per-trial must be >= 1 for LSF, got {cpus_per_trial}.")
+        super().__init__(cpus_per_trial=cpus_per_trial, extra_args=extra_args,
+                         command_timeout=command_timeout)
         if time is not None and not _TIME.match(time):
             raise UsageError(f"--time {time!r} is not an LSF run limit; use [hours:]minutes, "
                              "e.g. --time 48:00.")
@@ -64,10 +64,7 @@ class LsfBackend(BatchBackend):
             raise UsageError(f"queue {queue!r} must be one word without spaces.")
         self.resources = resources
         self.time = time
-        self.cpus_per_trial = cpus_per_trial
         self.queue = queue
-        self.extra_args = tuple(extra_args)
-        self.command_timeout = command_timeout
 
     def bsub_argv(self, script: Path, spec: LaunchSpec, *, job_name: str) -> list[str]:
         out = str(Path(spec.trial_dir) / "batch.out")
@@ -88,8 +85,7 @@ class LsfBackend(BatchBackend):
         return argv
 
     def submit(self, script: Path, spec: LaunchSpec, *, job_name: str) -> str:
-        argv = self.bsub_argv(script, spec, job_name=job_name)
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=self.command_timeout)
+        done = self._run(self.bsub_argv(script, spec, job_name=job_name))
         match = _SUBMITTED.search(done.stdout)
         if done.returncode != 0 or match is None:
             said = (done.stderr or done.stdout).strip()
@@ -99,8 +95,7 @@ class LsfBackend(BatchBackend):
     def states(self, job_ids: Sequence[str]) -> dict[str, JobState]:
         if not job_ids:
             return {}
-        argv = ["bjobs", "-noheader", "-o", "jobid stat delimiter='|'", *job_ids]
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=self.command_timeout)
+        done = self._run(["bjobs", "-noheader", "-o", "jobid stat delimiter='|'", *job_ids])
         # bjobs exits non-zero when some job is not found, and still lists the others
         out: dict[str, JobState] = {}
         for line in done.stdout.splitlines():
@@ -112,32 +107,15 @@ class LsfBackend(BatchBackend):
         return out
 
     def cancel(self, job_id: str) -> None:
-        subprocess.run(["bkill", job_id], capture_output=True, timeout=self.command_timeout)
+        self._run(["bkill", job_id])
 
     def find(self, job_name: str) -> str | None:
-        argv = ["bjobs", "-a", "-noheader", "-o", "jobid", "-J", job_name]
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=self.command_timeout)
+        done = self._run(["bjobs", "-a", "-noheader", "-o", "jobid", "-J", job_name])
         ids = [w for w in done.stdout.split() if w.isdigit()]
         return ids[0] if ids else None
 
 
-def lsf_executor(
-    *,
-    resources: str | None = None,
-    time: str | None = None,
-    cpus_per_trial: int = 1,
-    queue: str | None = None,
-    max_jobs: int = 8,
-    extra_args: Sequence[str] = (),
-    parser: MetricParser | None = None,
-    summary_file: str | None = None,
-    poll_interval: float = 0.2,
-    status_interval: float = 1.0,
-) -> BatchExecutor:
-    """A :class:`BatchExecutor` that submits to LSF (the ``--executor lsf`` options)."""
-    backend = LsfBackend(resources=resources, time=time, cpus_per_trial=cpus_per_trial,
-                         queue=queue, extra_args=extra_args)
-    return BatchExecutor(
-        backend=backend, max_jobs=max_jobs, parser=parser, summary_file=summary_file,
-        poll_interval=poll_interval, status_interval=status_interval,
-    )
+def lsf_executor(**options: Any) -> BatchExecutor:
+    """A :class:`BatchExecutor` that submits to LSF (the ``--executor lsf`` options): those of
+    :class:`LsfBackend`, and the executor's own (see :func:`~hpsweep.executors.batch.batch_executor`)."""
+    return batch_executor(LsfBackend, **options)

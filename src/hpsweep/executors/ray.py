@@ -27,14 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from hpsweep.errors import UsageError
+from hpsweep.executors._shared import PooledExecutor, new_tails
 from hpsweep.executors.base import (
-    Executor,
     ExecutorEvent,
     ExitEvent,
     LaunchSpec,
     ReportEvent,
     Slot,
-    WallClock,
 )
 from hpsweep.executors.metrics import FileTail, MetricParser, read_summary_file
 from hpsweep.trial import ErrorKind
@@ -195,7 +194,7 @@ class _Run:
     pending: list[ExecutorEvent] = field(default_factory=list)
 
 
-class RayExecutor(Executor):
+class RayExecutor(PooledExecutor):
     """Trials on a Ray cluster: ``address`` is ``"auto"`` or ``HOST:PORT`` of the head node.
 
     ``max_concurrent`` caps parallel trials (default: what the cluster's CPUs and GPUs allow);
@@ -243,14 +242,11 @@ class RayExecutor(Executor):
             except (ConnectionError, ValueError, RuntimeError) as exc:
                 raise UsageError(f"--ray-address {address!r}: cannot connect to a Ray cluster "
                                  f"({exc}); start one with 'ray start --head'.") from exc
-        self.clock = WallClock()
         self.cpus_per_trial = cpus_per_trial
         self.gpus_per_trial = gpus_per_trial
         self.resources = dict(resources or {})
         self.max_concurrent = max_concurrent
         self.shared_dir = shared_dir
-        self.parser = parser or MetricParser()
-        self.summary_file = summary_file
         self.poll_wait = poll_wait
         self.kill_grace = kill_grace
         self.actor_wait = actor_wait
@@ -259,10 +255,9 @@ class RayExecutor(Executor):
             scheduling_strategy="SPREAD", max_restarts=0,
         )
         self._runs: dict[int, _Run] = {}
-        self._reserved: set[int] = set()
         self._idle: list[tuple[Any, str]] = []  # (actor, node) ready for the next run
         self._nodes: dict[Any, str] = {}
-        self._pending: list[ExecutorEvent] = []
+        super().__init__(self._runs, parser=parser, summary_file=summary_file)
         self._capacity = 0
         self._capacity_at = -1e9
 
@@ -281,20 +276,8 @@ class RayExecutor(Executor):
         cap = self._capacity
         return min(cap, self.max_concurrent) if self.max_concurrent else cap
 
-    def reserve(self) -> Slot | None:
-        busy = {r.slot.worker_id for r in self._runs.values()} | self._reserved
-        cap = self.capacity()
-        if len(busy) >= cap:
-            return None
-        worker_id = min(set(range(cap + len(busy))) - busy)
-        self._reserved.add(worker_id)
-        return Slot(worker_id=worker_id)
-
-    def release(self, slot: Slot) -> None:
-        self._reserved.discard(slot.worker_id)
-
-    def running(self) -> set[int]:
-        return set(self._runs) | {e.trial_id for e in self._pending if isinstance(e, ExitEvent)}
+    def slot_capacity(self) -> int:
+        return self.capacity()
 
     def node_of(self, trial_id: int) -> str | None:
         run = self._runs.get(trial_id)
@@ -302,15 +285,9 @@ class RayExecutor(Executor):
 
     # -- launching -------------------------------------------------------------------------------
     def launch(self, slot: Slot, spec: LaunchSpec) -> None:
-        self._reserved.discard(slot.worker_id)
-        trial_dir = Path(spec.trial_dir).resolve()
-        trial_dir.mkdir(parents=True, exist_ok=True)
-        report_path = Path(spec.env.get("HPSWEEP_REPORT_FILE", str(trial_dir / "reports.jsonl")))
-        run = _Run(
-            spec=spec, slot=slot, actor=None, ref=None,
-            reports=FileTail(report_path, FileTail.size(report_path)),
-            stdout=FileTail(trial_dir / "stdout.log", FileTail.size(trial_dir / "stdout.log")),
-        )
+        trial_dir = self._take(slot, spec)
+        reports, stdout = new_tails(spec, trial_dir)
+        run = _Run(spec=spec, slot=slot, actor=None, ref=None, reports=reports, stdout=stdout)
         self._runs[spec.trial_id] = run
         self._start(run)
 

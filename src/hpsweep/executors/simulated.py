@@ -13,26 +13,21 @@ import itertools
 from typing import TYPE_CHECKING
 
 from hpsweep.errors import UsageError
-from hpsweep.executors.base import Executor, ExecutorEvent, ExitEvent, LaunchSpec, ReportEvent, Slot
+from hpsweep.executors.base import (
+    Executor,
+    ExecutorEvent,
+    ExitEvent,
+    LaunchSpec,
+    ReportEvent,
+    SimClock,
+    Slot,
+)
 
 if TYPE_CHECKING:
     from hpsweep.bench.base import Benchmark
     from hpsweep.trial import TrialRecord
 
 __all__ = ["SimClock", "SimulatedExecutor", "SimulatedLauncher"]
-
-
-class SimClock:
-    """A clock that only moves when the simulated executor says so."""
-
-    def __init__(self, start: float = 0.0) -> None:
-        self._now = start
-
-    def now(self) -> float:
-        return self._now
-
-    def advance_to(self, t: float) -> None:
-        self._now = max(self._now, t)
 
 
 class SimulatedExecutor(Executor):

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import math
 import re
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from hpsweep.errors import UsageError
 from hpsweep.executors.base import LaunchSpec
-from hpsweep.executors.batch import BatchBackend, BatchExecutor, JobState, SubmitError
-from hpsweep.executors.metrics import MetricParser
+from hpsweep.executors.batch import BatchBackend, BatchExecutor, JobState, SubmitError, batch_executor
 
 __all__ = ["SlurmBackend", "slurm_executor", "slurm_state"]
 
@@ -63,6 +62,7 @@ class SlurmBackend(BatchBackend):
     """``sbatch``/``squeue``/``scancel`` with the sweep's resource options."""
 
     name = "slurm"
+    label = "Slurm"
 
     def __init__(
         self,
@@ -77,17 +77,14 @@ class SlurmBackend(BatchBackend):
         extra_args: Sequence[str] = (),
         command_timeout: float = 60.0,
     ) -> None:
-        if cpus_per_trial < 1:
-            raise UsageError(f"--cpus-per-trial must be >= 1 for Slurm, got {cpus_per_trial}.")
+        super().__init__(cpus_per_trial=cpus_per_trial, extra_args=extra_args,
+                         command_timeout=command_timeout)
         self.partition = _check_word("--partition", partition)
         self.gres = _check_word("--gres", gres)
         self.mem = _check("--mem", mem, _MEM, "8G")
         self.time = _check("--time", time, _TIME, "2:00:00")
         self.qos = _check_word("--qos", qos)
         self.constraint = _check_word("--constraint", constraint)
-        self.cpus_per_trial = cpus_per_trial
-        self.extra_args = tuple(extra_args)
-        self.command_timeout = command_timeout
 
     def sbatch_argv(self, script: Path, spec: LaunchSpec, *, job_name: str) -> list[str]:
         trial_dir = Path(spec.trial_dir)
@@ -111,8 +108,7 @@ class SlurmBackend(BatchBackend):
         return argv
 
     def submit(self, script: Path, spec: LaunchSpec, *, job_name: str) -> str:
-        argv = self.sbatch_argv(script, spec, job_name=job_name)
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=self.command_timeout)
+        done = self._run(self.sbatch_argv(script, spec, job_name=job_name))
         if done.returncode != 0:
             raise SubmitError(f"sbatch exited {done.returncode}: {done.stderr.strip()}")
         job_id = done.stdout.strip().split(";")[0]
@@ -131,8 +127,7 @@ class SlurmBackend(BatchBackend):
         return found
 
     def _squeue(self, job_ids: Sequence[str]) -> dict[str, JobState] | None:
-        argv = ["squeue", "-h", "--states=all", "-o", "%i|%T", "-j", ",".join(job_ids)]
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=self.command_timeout)
+        done = self._run(["squeue", "-h", "--states=all", "-o", "%i|%T", "-j", ",".join(job_ids)])
         if done.returncode != 0:
             if "Invalid job id" in done.stderr:
                 return None
@@ -145,37 +140,15 @@ class SlurmBackend(BatchBackend):
         return out
 
     def cancel(self, job_id: str) -> None:
-        subprocess.run(["scancel", job_id], capture_output=True, timeout=self.command_timeout)
+        self._run(["scancel", job_id])
 
     def find(self, job_name: str) -> str | None:
-        argv = ["squeue", "-h", "--states=all", "-o", "%i", "-n", job_name]
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=self.command_timeout)
+        done = self._run(["squeue", "-h", "--states=all", "-o", "%i", "-n", job_name])
         ids = done.stdout.split()
         return ids[0] if done.returncode == 0 and ids else None
 
 
-def slurm_executor(
-    *,
-    partition: str | None = None,
-    gres: str | None = None,
-    mem: str | None = None,
-    time: str | None = None,
-    qos: str | None = None,
-    constraint: str | None = None,
-    cpus_per_trial: int = 1,
-    max_jobs: int = 8,
-    extra_args: Sequence[str] = (),
-    parser: MetricParser | None = None,
-    summary_file: str | None = None,
-    poll_interval: float = 0.2,
-    status_interval: float = 1.0,
-) -> BatchExecutor:
-    """A :class:`BatchExecutor` that submits to Slurm (the ``--executor slurm`` options)."""
-    backend = SlurmBackend(
-        partition=partition, gres=gres, mem=mem, time=time, qos=qos, constraint=constraint,
-        cpus_per_trial=cpus_per_trial, extra_args=extra_args,
-    )
-    return BatchExecutor(
-        backend=backend, max_jobs=max_jobs, parser=parser, summary_file=summary_file,
-        poll_interval=poll_interval, status_interval=status_interval,
-    )
+def slurm_executor(**options: Any) -> BatchExecutor:
+    """A :class:`BatchExecutor` that submits to Slurm (the ``--executor slurm`` options): those of
+    :class:`SlurmBackend`, and the executor's own (see :func:`~hpsweep.executors.batch.batch_executor`)."""
+    return batch_executor(SlurmBackend, **options)
