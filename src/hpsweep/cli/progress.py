@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from hpsweep._groups import ConfigGroup, config_groups
 from hpsweep.trial import TrialRecord, TrialState
 
 if TYPE_CHECKING:
@@ -24,12 +24,25 @@ def add_display_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plain", action="store_true", help="plain lines instead of the live display")
 
 
+def _best_group(trials: Sequence[TrialRecord], metric: str, mode: str,
+                seed_arg: str | None = None) -> ConfigGroup | None:
+    """The best configuration by the mean over its runs (repetitions count together)."""
+    groups = config_groups(trials, metric, mode, seed_arg=seed_arg)
+    return groups[0] if groups and groups[0].mean is not None else None
+
+
 def _best(trials: Sequence[TrialRecord], metric: str, mode: str) -> TrialRecord | None:
-    done = [t for t in trials if t.state is TrialState.COMPLETED and t.value(metric) is not None
-            and not math.isnan(t.value(metric) or 0.0)]
-    if not done:
-        return None
-    return (min if mode == "min" else max)(done, key=lambda t: t.value(metric) or 0.0)
+    group = _best_group(trials, metric, mode)
+    return None if group is None else group.representative
+
+
+def best_text(group: ConfigGroup, metric: str) -> str:
+    """``trial 3: loss=0.12`` or, for a configuration run several times,
+    ``trials 3, 7, 11: loss=0.12 +- 0.01 (SD, n=3)`` followed by the configuration."""
+    ids = [t for t in group.trial_ids if t >= 0]
+    which = f"trial {ids[0]}" if len(group.runs) == 1 and ids else \
+        "trials " + ", ".join(str(i) for i in ids) + (" and the reference run" if -1 in group.trial_ids else "")
+    return f"{which}: {group.label(metric, 6)}  {_fmt_config(group.config)}"
 
 
 def _fmt(value: Any) -> str:
@@ -75,10 +88,9 @@ class Display:
         parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
         print(f"hpsweep: {len(trials)} trials ({parts or 'none'}); {reason}; "
               f"{time.time() - self.t0:.1f} s")
-        best = _best(trials, options.metric, options.mode)
+        best = _best_group(trials, options.metric, options.mode)
         if best is not None:
-            print(f"hpsweep: best trial {best.trial_id}: {options.metric}={_fmt(best.value(options.metric))} "
-                  f"{_fmt_config(best.config)}")
+            print(f"hpsweep: best {best_text(best, options.metric)}")
         print(f"hpsweep: results in {study.csv}")
 
 
@@ -136,11 +148,10 @@ class RichDisplay(Display):
             f"[cyan]{counts[TrialState.RUNNING]} running[/], [red]{counts[TrialState.FAILED]} failed[/], "
             f"{counts[TrialState.STOPPED]} stopped, {counts[TrialState.PAUSED]} paused; "
             f"{elapsed:.0f} s{eta}")
-        best = _best(trials, self.options.metric, self.options.mode)
+        best = _best_group(trials, self.options.metric, self.options.mode)
         lines: list[Any] = [head]
         if best is not None:
-            lines.append(Text(f"best: trial {best.trial_id} {self.options.metric}="
-                              f"{_fmt(best.value(self.options.metric))}  {_fmt_config(best.config)}"))
+            lines.append(Text(f"best: {best_text(best, self.options.metric)}"))
         slots = Table("slot", "gpu", "trial", "config", "last report", box=None)
         for t in sorted((t for t in trials if t.state is TrialState.RUNNING), key=lambda t: t.worker_id or 0):
             last = t.reports[-1] if t.reports else None

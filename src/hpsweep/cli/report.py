@@ -15,6 +15,7 @@ from typing import Any
 
 from hpsweep.errors import UsageError
 from hpsweep.results import (
+    ConfigGroup,
     StudyData,
     best_trials,
     decision_rows,
@@ -25,6 +26,7 @@ from hpsweep.results import (
     parse_states,
     plan_prune,
     sort_trials,
+    study_groups,
     trial_value,
 )
 from hpsweep.results._table import format_cell, parse_sort
@@ -44,6 +46,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--state", metavar="STATES",
                    help="only trials in these states, e.g. completed,stopped (default completed)")
     p.add_argument("--all", action="store_true", help="every trial, not only the best --top")
+    p.add_argument("--runs", action="store_true",
+                   help="rank single runs, not configurations (a configuration run several "
+                        "times, by --repetitions or as seeds, is ranked by its mean)")
     p.add_argument("--decisions", action="store_true",
                    help="show the decision log (scheduler decisions, starts, resumes, ends)")
     p.add_argument("--decisions-csv", metavar="PATH", help="write the decision log as CSV")
@@ -106,6 +111,27 @@ def render_rows(rows: Sequence[dict[str, Any]], fmt: str) -> str:
 
 def _plain(value: Any) -> Any:
     return json.dumps(value) if isinstance(value, (dict, list)) else value
+
+
+def group_rows(data: StudyData, groups: Sequence[ConfigGroup], metric: str) -> list[dict[str, Any]]:
+    """One row per configuration: rank, its runs, parameters, mean, SD, SEM and n of ``metric``."""
+    params: list[str] = []
+    for g in groups:
+        params.extend(k for k in g.config if k not in params)
+    rows = []
+    for rank, g in enumerate(groups, start=1):
+        row: dict[str, Any] = {"rank": rank, "trials": " ".join("ref" if i < 0 else str(i)
+                                                                 for i in g.trial_ids)}
+        row.update({p: g.config.get(p) for p in params})
+        row.update({metric: g.mean, f"{metric}_sd": g.sd, f"{metric}_sem": g.sem, "n": g.n,
+                    "runs": len(g.runs)})
+        rows.append(row)
+    return rows
+
+
+def _grouped(data: StudyData) -> bool:
+    """Whether the study has a configuration that ran more than once."""
+    return any(len(g.runs) > 1 for g in study_groups(data))
 
 
 def _select(data: StudyData, args: argparse.Namespace) -> tuple[str, list[TrialRecord]]:
@@ -188,8 +214,18 @@ def run(args: argparse.Namespace) -> int:
         _print_decisions(data, args)
         if args.decisions:
             return 0
-    title, trials = _select(data, args)
-    rows = report_rows(data, trials)
+    if not args.runs and not (data.is_multi_objective and not args.sort) and _grouped(data):
+        metric, mode = parse_sort(args.sort, data)
+        groups = [g for g in study_groups(data, metric=metric, mode=mode,
+                                          states=parse_states(args.state))
+                  if args.all or g.mean is not None]
+        groups = groups if args.all else groups[:args.top]
+        title = (f"{'all' if args.all else f'best {len(groups)}'} configurations by the mean "
+                 f"{metric} over their runs ({mode}; single runs: --runs)")
+        rows = group_rows(data, groups, metric)
+    else:
+        title, trials = _select(data, args)
+        rows = report_rows(data, trials)
     summary = _summary(data)
     if args.format == "json":
         print(json.dumps({**summary, "title": title, "ranked": rows}, indent=2, default=str))

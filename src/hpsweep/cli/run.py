@@ -104,6 +104,8 @@ def _study_name(args: argparse.Namespace, command: list[str]) -> str:
         if not re.fullmatch(r"[\w.\-]+", args.study):
             raise UsageError(f"--study {args.study!r}: use letters, digits, '.', '_' and '-' only.")
         return str(args.study)
+    if args.out:  # a study is named after its folder
+        return Path(args.out).resolve().name
     import time
 
     script = next((Path(t).stem for t in command[1:] if t.endswith(".py")), Path(command[0]).name)
@@ -192,15 +194,20 @@ def options_from_args(args: argparse.Namespace, command: list[str]) -> tuple[Swe
     from hpsweep.executors.gpu import parse_gpus
     from hpsweep.tuner.session import SweepOptions
 
+    hints = grid_conventions(args)
+    metrics, modes = metrics_and_modes(args, hints)
+
     options = SweepOptions(
         command=command, strategy=strategy, scheduler=args.scheduler, num_trials=args.num_trials,
-        metrics=args.metric or ["loss"], modes=args.mode or ["min"], seed=seed,
-        repetitions=args.repetitions, out_dir_arg=args.out_dir_arg, seed_arg=args.seed_arg,
+        metrics=metrics, modes=modes, seed=seed,
+        repetitions=args.repetitions, out_dir_arg=args.out_dir_arg or hints.get("out_dir_arg"),
+        seed_arg=args.seed_arg,
         resource_arg=args.resource_arg, resource_attr=args.resource_attr,
         min_resource=args.min_resource, max_resource=args.max_resource,
         reduction_factor=args.reduction_factor, brackets=args.brackets,
         probability_sh=args.probability_sh, perturbation_interval=args.perturbation_interval,
-        metric_regex=args.metric_regex, summary_file=args.summary_file, executor=args.executor,
+        metric_regex=args.metric_regex, summary_file=args.summary_file or hints.get("summary_file"),
+        executor=args.executor,
         parallel=args.parallel, gpus=parse_gpus(args.gpus), jobs_per_gpu=args.jobs_per_gpu,
         allowed_load=args.allowed_load, allowed_memory=args.allowed_memory, warmup=args.warmup,
         executor_options=executor_options, timeout_per_trial=args.timeout_per_trial,
@@ -214,10 +221,49 @@ def options_from_args(args: argparse.Namespace, command: list[str]) -> tuple[Swe
     return options, sweep
 
 
+def grid_conventions(args: argparse.Namespace) -> dict[str, Any]:
+    """A grid module's hypnettorch conventions (``_PERFORMANCE_KEY`` ...), read once per run."""
+    if not getattr(args, "grid_module", None):
+        return {}
+    cached = getattr(args, "_grid_conventions", None)
+    if cached is None:
+        from hpsweep.space._gridmodule import grid_module_conventions
+
+        cached = grid_module_conventions(args.grid_module)
+        args._grid_conventions = cached
+    return dict(cached)
+
+
+def metrics_and_modes(args: argparse.Namespace, hints: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The objectives and their directions: as given, else a grid module's ``_PERFORMANCE_KEY`` /
+    ``_PERFORMANCE_SORT_ASC``, else inferred from well-known names (refused for other names)."""
+    from hpsweep._modes import infer_mode
+
+    metrics = list(args.metric or ([hints["metric"]] if hints.get("metric") else ["loss"]))
+    if args.mode:
+        return metrics, list(args.mode)
+    if hints.get("mode") and metrics == [hints.get("metric")]:
+        return metrics, [str(hints["mode"])]
+    modes: list[str] = []
+    for metric in metrics:
+        mode = infer_mode(metric)
+        if mode is None:
+            raise UsageError(f"--metric {metric}: say whether to minimise or maximise it with "
+                             "--mode min or --mode max (the mode is inferred only for well-known "
+                             "names such as loss, error, acc, f1 or reward).")
+        modes.append(mode)
+    if not args.metric and not hints.get("metric"):
+        return metrics, modes
+    args.inferred_modes = modes  # said in the first line of the run
+    return metrics, modes
+
+
 def run(args: argparse.Namespace) -> int:
     from hpsweep.cli._drive import drive
     from hpsweep.tuner.session import create_study
 
+    if not args.command and args.grid_module:
+        args.command = grid_conventions(args).get("command")  # the module's _SCRIPT_NAME
     command = _check_command(args.command)
     name = _study_name(args, command)
     study = StudyDir(args.out or Path("runs") / name)
@@ -235,9 +281,22 @@ def run(args: argparse.Namespace) -> int:
     study.acquire()
     try:
         create_study(study, options, sweep)
+        _first_line(args, options)
         return drive(study, args)
     finally:
         study.release()
+
+
+def _first_line(args: argparse.Namespace, options: SweepOptions) -> None:
+    """The study seed (so a run can be repeated) and any inferred direction, said first."""
+    import sys
+
+    from hpsweep._modes import mode_note
+
+    parts = [f"seed {options.seed} (repeat with --seed {options.seed})"]
+    for metric, mode in zip(options.metrics, getattr(args, "inferred_modes", None) or []):
+        parts.append(mode_note(metric, mode))
+    print("hpsweep: " + "; ".join(parts), file=sys.stderr if args.quiet else sys.stdout, flush=True)
 
 
 # Options that define what a study computes: a `run` on an existing study must repeat them.
@@ -253,6 +312,18 @@ def _check_same_sweep(study: StudyDir, args: argparse.Namespace, command: list[s
     options, _ = options_from_args(args, command)
     new = options.to_dict()
     changed = [k for k in _IDENTITY if k in frozen and frozen[k] != new[k]]
+    if changed == ["num_trials"] and new["num_trials"] is not None and (
+            frozen["num_trials"] is not None and new["num_trials"] > frozen["num_trials"]):
+        from hpsweep.tuner.session import extend_budget
+
+        study.acquire()
+        try:
+            extend_budget(study, new["num_trials"], by="run")
+        finally:
+            study.release()
+        print(f"hpsweep: {study.root}: budget raised from {frozen['num_trials']} to "
+              f"{new['num_trials']} trials", flush=True)
+        return
     if changed:
         details = "; ".join(f"{k}: {frozen[k]!r} then, {new[k]!r} now" for k in changed)
         raise UsageError(f"{study.root} already holds a different sweep ({details}); continue it with "

@@ -9,7 +9,15 @@ flag present or absent; a string written with inner quotes (``'"example string"'
 because commands were shell strings) is the plain string ``example string`` here, since argv
 carries spaces intact. Unlike hypnettorch, a condition naming a parameter that is not in ``grid``
 is an error rather than silently ignored. If ``command`` is empty and the module defines
-``_SCRIPT_NAME``, the command is ``python3 <_SCRIPT_NAME>``.
+``_SCRIPT_NAME``, the command is ``python3 <_SCRIPT_NAME>`` (the script next to the module when it
+is not in the working directory).
+
+hypnettorch's other module-level conventions are read by :func:`grid_module_conventions` and
+become the sweep's defaults (an explicit command-line option wins): ``_PERFORMANCE_KEY`` the
+objective metric, ``_PERFORMANCE_SORT_ASC`` its direction (True: smaller is better),
+``_SUMMARY_FILENAME`` the summary file read at the end of each trial, ``_OUT_ARG`` the option that
+receives the trial folder. hypnettorch's ``_PERFORMANCE_EVAL`` and ``_SUMMARY_KEYWORDS`` functions
+are not used: the summary file is parsed as ``key value`` lines (see ``executors/metrics.py``).
 """
 
 from __future__ import annotations
@@ -28,7 +36,8 @@ from hpsweep.space._space import SearchSpace
 from hpsweep.space._style import ArgStyle
 from hpsweep.space._sweep import Sweep
 
-__all__ = ["load_grid_module", "space_from_grid", "sweep_from_grid_module", "unquote"]
+__all__ = ["grid_module_conventions", "load_grid_module", "script_command", "space_from_grid",
+           "sweep_from_grid_module", "unquote"]
 
 
 def unquote(value: Any) -> Any:
@@ -111,11 +120,54 @@ def sweep_from_grid_module(command: Sequence[str], module: str, *,
                          "`grid = {'option': [value, ...]}`.")
     space = space_from_grid(loaded.grid, getattr(loaded, "conditions", None) or [],
                             what=f"grid module {module!r}")
-    argv = list(command)
-    if not argv and isinstance(getattr(loaded, "_SCRIPT_NAME", None), str):
-        argv = ["python3", loaded._SCRIPT_NAME]
+    argv = list(command) or script_command(module, loaded)
     for token in argv:
         if not isinstance(token, str):
             raise SpaceError(f"command token {token!r} is not text; pass the command as strings.")
     return Sweep(space=space, command=tuple(argv), style=style or ArgStyle(), append=True,
                  kind="grid_module")
+
+
+def script_command(module: str, loaded: ModuleType | None = None) -> list[str]:
+    """``python3 <_SCRIPT_NAME>`` of a grid module (the script next to the module when it is not in
+    the working directory); an empty list when the module names no script."""
+    loaded = loaded or load_grid_module(module)
+    script = getattr(loaded, "_SCRIPT_NAME", None)
+    if not isinstance(script, str) or not script:
+        return []
+    if not os.path.isfile(script) and (module.endswith(".py") or os.sep in module):
+        beside = os.path.join(os.path.dirname(os.path.abspath(module)), script)
+        if os.path.isfile(beside):
+            script = beside
+    return ["python3", script]
+
+
+def grid_module_conventions(module: str) -> dict[str, Any]:
+    """hypnettorch's conventions a grid module states: ``metric``, ``mode``, ``summary_file``,
+    ``out_dir_arg`` and ``command`` (only those it defines)."""
+    loaded = load_grid_module(module)
+    out: dict[str, Any] = {}
+    key = getattr(loaded, "_PERFORMANCE_KEY", None)
+    if key is not None:
+        if not isinstance(key, str) or not key:
+            raise SpaceError(f"grid module {module!r}: _PERFORMANCE_KEY must be a metric name, got "
+                             f"{key!r}.")
+        out["metric"] = key
+    ascending = getattr(loaded, "_PERFORMANCE_SORT_ASC", None)
+    if ascending is not None:
+        if not isinstance(ascending, bool):
+            raise SpaceError(f"grid module {module!r}: _PERFORMANCE_SORT_ASC must be True or False, "
+                             f"got {ascending!r}.")
+        out["mode"] = "min" if ascending else "max"
+    for attr, name in (("_SUMMARY_FILENAME", "summary_file"), ("_OUT_ARG", "out_dir_arg")):
+        value = getattr(loaded, attr, None)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value.strip("-"):
+            raise SpaceError(f"grid module {module!r}: {attr} must be a non-empty string, got "
+                             f"{value!r}.")
+        out[name] = value.lstrip("-") if name == "out_dir_arg" else value
+    command = script_command(module, loaded)
+    if command:
+        out["command"] = command
+    return out
