@@ -7,6 +7,8 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from hpsweep.dashboard._data import clean, learning_marks, seed_groups, study_bundle, timeline
 from hpsweep.results import load_study_data
 from hpsweep.store import Event
@@ -23,7 +25,11 @@ def test_summary_counts_and_best(synthetic_study: Path) -> None:
     summary = bundle["summary"]
     assert summary["counts"] == {"completed": 3, "stopped": 1, "failed": 1}
     assert summary["n_trials"] == 5
-    assert summary["best"]["trial_id"] == 2 and summary["best"]["value"] == 0.3
+    # trials 0 and 2 are one configuration (0.4 and 0.3): it ranks by its mean, 0.35, never by
+    # its luckier run; it ties with trial 4's 0.35 and its first run came first
+    best = summary["best"]
+    assert best["trial_ids"] == [0, 2] and best["n"] == 2 and best["value"] == pytest.approx(0.35)
+    assert best["sd"] == pytest.approx(0.0707107, abs=1e-6)
     assert bundle["params"] == {"lr": "number", "opt": "category"}
     assert [t["trial_id"] for t in bundle["trials"]] == [0, 1, 2, 3, 4]
     assert bundle["trials"][3]["error_kind"] == "crash"

@@ -32,7 +32,7 @@ from hpsweep.results import (
 from hpsweep.results._table import format_cell, parse_sort
 from hpsweep.trial import TrialRecord
 
-__all__ = ["add_arguments", "render_rows", "report_rows", "run"]
+__all__ = ["add_arguments", "group_rows", "ranking", "render_rows", "report_rows", "run"]
 
 FORMATS = ("table", "csv", "json", "markdown")
 
@@ -134,17 +134,42 @@ def _grouped(data: StudyData) -> bool:
     return any(len(g.runs) > 1 for g in study_groups(data))
 
 
-def _select(data: StudyData, args: argparse.Namespace) -> tuple[str, list[TrialRecord]]:
-    metric, mode = parse_sort(args.sort, data)
-    states = parse_states(args.state)
-    if args.all:
-        pool = [t for t in data.trials if states is None or t.state in states]
+def ranking(data: StudyData, *, sort: str | None = None, states: str | None = None,
+            every: bool = False, top: int = 10, runs: bool = False
+            ) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]] | None]:
+    """The report's ranking: a title, one row per run, and (when a configuration ran more than
+    once and ``runs`` is not asked for) one row per configuration, ranked by its mean. The runs
+    are then listed in the order of their configurations (``rank`` is the configuration's)."""
+    if runs or (data.is_multi_objective and not sort) or not _grouped(data):
+        title, trials = _select(data, sort=sort, states=states, every=every, top=top)
+        return title, report_rows(data, trials), None
+    metric, mode = parse_sort(sort, data)
+    groups = [g for g in study_groups(data, metric=metric, mode=mode, states=parse_states(states))
+              if every or g.mean is not None]
+    groups = groups if every else groups[:top]
+    title = (f"{'all' if every else f'best {len(groups)}'} configurations by the mean {metric} "
+             f"over their runs ({mode}; single runs: --runs)")
+    run_rows: list[dict[str, Any]] = []
+    for rank, group in enumerate(groups, start=1):
+        members = sort_trials([t for t in group.runs if t.trial_id >= 0], metric, mode)
+        for row in report_rows(data, members):
+            row["rank"] = rank
+            run_rows.append(row)
+    return title, run_rows, group_rows(data, groups, metric)
+
+
+def _select(data: StudyData, *, sort: str | None, states: str | None, every: bool, top: int
+            ) -> tuple[str, list[TrialRecord]]:
+    metric, mode = parse_sort(sort, data)
+    wanted = parse_states(states)
+    if every:
+        pool = [t for t in data.trials if wanted is None or t.state in wanted]
         return f"all trials by {metric} ({mode})", sort_trials(pool, metric, mode)
-    if data.is_multi_objective and not args.sort:
+    if data.is_multi_objective and not sort:
         front = pareto_trials(data)
         names = ", ".join(f"{m} ({o})" for m, o in zip(data.metrics, data.modes))
         return f"Pareto front of {names}", front
-    best = best_trials(data, args.top, metric=metric, mode=mode, states=states)
+    best = best_trials(data, top, metric=metric, mode=mode, states=wanted)
     return f"best {len(best)} by {metric} ({mode})", best
 
 
@@ -214,22 +239,16 @@ def run(args: argparse.Namespace) -> int:
         _print_decisions(data, args)
         if args.decisions:
             return 0
-    if not args.runs and not (data.is_multi_objective and not args.sort) and _grouped(data):
-        metric, mode = parse_sort(args.sort, data)
-        groups = [g for g in study_groups(data, metric=metric, mode=mode,
-                                          states=parse_states(args.state))
-                  if args.all or g.mean is not None]
-        groups = groups if args.all else groups[:args.top]
-        title = (f"{'all' if args.all else f'best {len(groups)}'} configurations by the mean "
-                 f"{metric} over their runs ({mode}; single runs: --runs)")
-        rows = group_rows(data, groups, metric)
-    else:
-        title, trials = _select(data, args)
-        rows = report_rows(data, trials)
+    title, rows, configs = ranking(data, sort=args.sort, states=args.state, every=args.all,
+                                   top=args.top, runs=args.runs)
     summary = _summary(data)
     if args.format == "json":
-        print(json.dumps({**summary, "title": title, "ranked": rows}, indent=2, default=str))
+        extra = {} if configs is None else {"configurations": configs}
+        print(json.dumps({**summary, "title": title, "ranked": rows, **extra}, indent=2,
+                         default=str))
         return 0
+    if configs is not None:
+        rows = configs  # the text forms show configurations; their runs are one --runs away
     if args.format == "csv":
         print(render_rows(rows, "csv"))
         return 0

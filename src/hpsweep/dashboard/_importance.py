@@ -8,13 +8,18 @@ from typing import Any
 from hpsweep.results import StudyData, trial_value
 from hpsweep.trial import TrialState
 
-__all__ = ["importance"]
+__all__ = ["FEW_TRIALS", "importance"]
+
+FEW_TRIALS = 20  # below this many completed trials importance carries a caveat
 
 
 def importance(data: StudyData) -> dict[str, Any]:
     """``{"params": {name: share}, "n": trials used, "note": why empty}`` for the objective."""
     from hpsweep.results import param_importance
 
+    if data.seeds_info() is not None:
+        return {"params": {}, "n": 0, "note": "a seed gathering runs one configuration with "
+                                              "several seeds: importance does not apply"}
     done = [t for t in data.trials
             if t.state is TrialState.COMPLETED and trial_value(t, data.metric) is not None]
     try:
@@ -26,4 +31,8 @@ def importance(data: StudyData) -> dict[str, Any]:
                 "note": "needs completed trials whose searched parameters vary"}
     clean = {str(k): float(v) for k, v in shares.items() if math.isfinite(float(v))}
     ordered = dict(sorted(clean.items(), key=lambda kv: -kv[1]))
-    return {"params": ordered, "n": len(done), "note": ""}
+    note = ""
+    if len(done) < FEW_TRIALS:
+        note = (f"from only {len(done)} completed trials: a rough guide, not a measurement "
+                f"(trust it from about {FEW_TRIALS})")
+    return {"params": ordered, "n": len(done), "note": note}

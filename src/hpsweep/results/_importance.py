@@ -62,9 +62,12 @@ def param_importance(data: StudyData, *, metric: str | None = None, method: str 
     """Importance per searched parameter for ``metric`` (default: the objective), highest first.
 
     The scores are non-negative and sum to 1 (Optuna normalises them). An empty dict when the
-    study has too few completed trials or parameters to compare.
+    study has too few completed trials or parameters to compare, and for a seed gathering (one
+    configuration: the seed would take all the importance).
     """
     resolve_method(method, 0)  # an unknown method is an error even before any trial ends
+    if data.seeds_info() is not None:
+        return {}  # a seed gathering runs one configuration: only its seed varies
     metric = metric or data.metric
     index = data.metrics.index(metric) if metric in data.metrics else None
     study = study if study is not None else to_optuna_study(data)

@@ -33,9 +33,15 @@ def available_kinds(data: StudyData) -> list[str]:
     kinds = ["history", "parallel", "importance", "slice"]
     if any(r.metrics.get(data.metric) is not None for t in data.trials for r in t.reports):
         kinds.append("curves")
-    if data.seeds_info() is not None:
+    if data.seeds_info() is not None or _repeated(data):
         kinds.append("seeds")
     return kinds
+
+
+def _repeated(data: StudyData) -> bool:
+    from hpsweep._groups import study_groups
+
+    return any(g.n > 1 for g in study_groups(data))
 
 
 def _check(kind: str) -> None:

@@ -211,7 +211,8 @@ def summary_text(summary: SeedsSummary) -> str:
     lines = [f"# {len(summary.seeds)} seeds; mean +- {label}"]
     for k in summary.keys:
         lines.append(f"{k.key}: {k.mean:.{p}f} +- {k.spread:.{p}f} (n={k.n})")
-    lines.append("seeds: " + ", ".join("?" if s is None else str(s) for s in summary.seeds))
+    lines.append("seeds: " + ", ".join("the script's own (reference run)" if s is None else str(s)
+                                       for s in summary.seeds))
     lines.append("config: " + json.dumps(summary.config, sort_keys=True, default=str))
     return "\n".join(lines) + "\n"
 
