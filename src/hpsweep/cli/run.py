@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hpsweep.cli.progress import add_display_arguments
-from hpsweep.errors import UsageError
+from hpsweep.errors import HpsweepError, UsageError
 from hpsweep.store import StudyDir
 
 if TYPE_CHECKING:
@@ -34,12 +34,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--bool-style", default="flag", choices=["flag", "value"],
                      help="booleans as present/absent flags or as explicit values (grid modules, YAML)")
     how = p.add_argument_group("how to search")
-    how.add_argument("--strategy", default=None,
-                     help="grid | random | none | qmc | tpe | gp | cmaes | auto "
-                          "(default grid, or random when the space is continuous)")
+    how.add_argument("--strategy", default=None, type=_strategy,
+                     help="grid | random | none | qmc | tpe | gp | cmaes | nsga2 | auto "
+                          "(default grid, or random when the space is continuous; Grid's "
+                          "grid_search and random_search are grid and random)")
     how.add_argument("--scheduler", default="fifo",
                      help="fifo | median | asha | promotion | hyperband | bohb | dyhpo | pbt")
-    how.add_argument("--num-trials", type=int, help="number of configurations (default: the whole grid)")
+    how.add_argument("--num-trials", "--num_trials", type=int,
+                     help="number of configurations (default: the whole grid)")
     how.add_argument("--metric", action="append", help="objective metric name (repeat for multi-objective)")
     how.add_argument("--mode", action="append", choices=["min", "max"], help="min or max per --metric")
     how.add_argument("--seed", type=int, help="study seed (trial seeds derive from it)")
@@ -99,6 +101,22 @@ _REMOTE_FLAGS = {
 }
 
 
+# Grid's own spellings of its strategies.
+_STRATEGY_ALIASES = {"grid_search": "grid", "random_search": "random", "grid-search": "grid",
+                     "random-search": "random"}
+
+
+def _strategy(text: str) -> str:
+    from hpsweep.search._factory import STRATEGIES
+
+    name = _STRATEGY_ALIASES.get(text.strip().lower(), text.strip().lower())
+    allowed = ["none", *STRATEGIES, "nsga2"]
+    if name not in allowed:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a strategy; use one of "
+                                         f"{', '.join(allowed)}")
+    return name
+
+
 def _study_name(args: argparse.Namespace, command: list[str]) -> str:
     if args.study:
         if not re.fullmatch(r"[\w.\-]+", args.study):
@@ -155,7 +173,7 @@ def build_sweep(args: argparse.Namespace, command: list[str], strategy: str, see
     elif strategy == "none":
         sweep = none_sweep(command)
     else:
-        sweep = parse_inline(command, seed=seed)
+        sweep = parse_inline(command, seed=seed, style=style if args.arg_style == "hydra" else None)
     if args.arg_style is not None or args.bool_style != "flag":
         sweep = dataclasses.replace(sweep, style=style)
     return sweep
@@ -218,7 +236,29 @@ def options_from_args(args: argparse.Namespace, command: list[str]) -> tuple[Swe
     if options.scheduler != "fifo" and options.max_resource is None:
         raise UsageError(f"--scheduler {options.scheduler} needs --max-resource (e.g. the number of epochs).")
     options.validate()
+    preflight(options)
     return options, sweep
+
+
+# What each executor needs on this machine before its first launch.
+_EXECUTOR_TOOLS = {"slurm": ("sbatch", "squeue", "scancel"), "lsf": ("bsub", "bjobs", "bkill")}
+
+
+def preflight(options: SweepOptions) -> None:
+    """Check what can be checked before the first trial: the executor and its tools (the command
+    itself is checked by :func:`_check_command`)."""
+    import importlib.util
+
+    known = ("local", "ray", "slurm", "lsf")
+    if options.executor not in known:
+        raise UsageError(f"--executor {options.executor!r}: use one of {', '.join(known)}.")
+    missing = [tool for tool in _EXECUTOR_TOOLS.get(options.executor, ()) if shutil.which(tool) is None]
+    if missing:
+        raise UsageError(f"--executor {options.executor} needs {', '.join(missing)} on PATH, and "
+                         f"{'it is' if len(missing) == 1 else 'they are'} not there: run hpsweep on "
+                         f"a machine of the cluster (a login node), or load its module first.")
+    if options.executor == "ray" and importlib.util.find_spec("ray") is None:
+        raise UsageError("--executor ray needs Ray: pip install 'hpsweep[ray]'.")
 
 
 def grid_conventions(args: argparse.Namespace) -> dict[str, Any]:
@@ -278,13 +318,32 @@ def run(args: argparse.Namespace) -> int:
             study.release()
     options, sweep = options_from_args(args, command)
     options.name = name
+    existed = study.root.exists()
     study.acquire()
     try:
         create_study(study, options, sweep)
         _first_line(args, options)
         return drive(study, args)
+    except HpsweepError:
+        if not existed:
+            _remove_if_empty(study)  # a rejected run leaves no empty study behind
+        raise
     finally:
         study.release()
+
+
+def _remove_if_empty(study: StudyDir) -> None:
+    """Remove a study folder this run made when no trial was ever written to it."""
+    from hpsweep.store import Store
+
+    if study.db.is_file():
+        store = Store.open(study.db, readonly=True)
+        try:
+            if store.trials(with_reports=False):
+                return
+        finally:
+            store.close()
+    shutil.rmtree(study.root, ignore_errors=True)
 
 
 def _first_line(args: argparse.Namespace, options: SweepOptions) -> None:
