@@ -197,3 +197,48 @@ def test_pyproject_license_is_an_spdx_string() -> None:
 
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     assert project["license"] == "Apache-2.0"
+
+
+GRID_MODULE = """
+grid = {"lr": [0.1, 0.01, 0.01], "use_bn": [False, True]}
+conditions = []
+_PERFORMANCE_KEY = "acc_test"
+_PERFORMANCE_SORT_ASC = False
+_SUMMARY_FILENAME = "performance_overview.txt"
+_OUT_ARG = "out_dir"
+_SCRIPT_NAME = "train.py"
+"""
+
+GRID_SCRIPT = """
+import argparse, os
+p = argparse.ArgumentParser()
+p.add_argument("--lr", type=float)
+p.add_argument("--use_bn", action="store_true")
+p.add_argument("--out_dir")
+a = p.parse_args()
+acc = 90.0 if (a.lr == 0.01 and a.use_bn) else 80.0 - a.lr
+with open(os.path.join(a.out_dir, "performance_overview.txt"), "w") as fh:
+    fh.write(f"acc_test {acc}\\nfinished 1\\n")
+"""
+
+
+def test_a_hypnettorch_grid_module_needs_nothing_more(tmp_path: Path) -> None:
+    """_PERFORMANCE_KEY, _PERFORMANCE_SORT_ASC, _SUMMARY_FILENAME, _OUT_ARG and _SCRIPT_NAME are the
+    sweep's metric, mode, summary file, folder option and command; the repeated 0.01 is said."""
+    sim = tmp_path / "sim"
+    sim.mkdir()
+    _write(sim, "my_hpsearch_config.py", GRID_MODULE)
+    _write(sim, "train.py", GRID_SCRIPT)
+    done = run_cli("run", "--grid-module", "sim/my_hpsearch_config.py", "--out", "s", "--plain",
+                   cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "4 configurations" in done.stdout.splitlines()[0]
+    assert "0.01 more than once" in done.stderr
+    rows = _rows(tmp_path / "s")
+    assert len(rows) == 4 and all(r["state"] == "completed" for r in rows)
+    best = max(rows, key=lambda r: float(r["acc_test"]))
+    assert "best trial" in done.stdout and f"acc_test={float(best['acc_test']):g}" in done.stdout
+    assert (best["lr"], best["use_bn"]) == ("0.01", "True")
+    options = json.loads((tmp_path / "s" / "sweep.json").read_text())["options"]
+    assert (options["metrics"], options["modes"]) == (["acc_test"], ["max"])
+    assert options["summary_file"] == "performance_overview.txt" and options["out_dir_arg"] == "out_dir"

@@ -322,7 +322,7 @@ def run(args: argparse.Namespace) -> int:
     study.acquire()
     try:
         create_study(study, options, sweep)
-        _first_line(args, options)
+        _first_line(args, options, sweep)
         return drive(study, args)
     except HpsweepError:
         if not existed:
@@ -346,13 +346,27 @@ def _remove_if_empty(study: StudyDir) -> None:
     shutil.rmtree(study.root, ignore_errors=True)
 
 
-def _first_line(args: argparse.Namespace, options: SweepOptions) -> None:
+def _grid_count(sweep: Sweep) -> str:
+    """``36 configurations``, and how conditions changed the product of the value lists."""
+    import math
+
+    size = sweep.space.grid().size
+    product = math.prod(p.n_values() for p in sweep.space.params.values())
+    text = f"{size} configuration{'s' if size != 1 else ''}"
+    if product != size:
+        text += f" (the conditions made {product} combinations of the values into {size})"
+    return text
+
+
+def _first_line(args: argparse.Namespace, options: SweepOptions, sweep: Sweep | None = None) -> None:
     """The study seed (so a run can be repeated) and any inferred direction, said first."""
     import sys
 
     from hpsweep._modes import mode_note
 
     parts = [f"seed {options.seed} (repeat with --seed {options.seed})"]
+    if sweep is not None and sweep.space.is_finite and options.strategy in ("grid", "none"):
+        parts.append(_grid_count(sweep))
     for metric, mode in zip(options.metrics, getattr(args, "inferred_modes", None) or []):
         parts.append(mode_note(metric, mode))
     print("hpsweep: " + "; ".join(parts), file=sys.stderr if args.quiet else sys.stdout, flush=True)

@@ -23,6 +23,7 @@ are not used: the summary file is parsed as ``key value`` lines (see ``executors
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import sys
 import uuid
@@ -31,7 +32,7 @@ from types import ModuleType
 from typing import Any
 
 from hpsweep.errors import SpaceError
-from hpsweep.space._conditions import check_grid_conditions, unique_values
+from hpsweep.space._conditions import check_grid_conditions, same_value, unique_values
 from hpsweep.space._space import SearchSpace
 from hpsweep.space._style import ArgStyle
 from hpsweep.space._sweep import Sweep
@@ -82,6 +83,17 @@ def load_grid_module(module: str) -> ModuleType:
     return loaded
 
 
+def warn_duplicates(what: str, name: str, values: Sequence[Any]) -> None:
+    """Say (as a warning) when a list of grid values repeats a value: the repeat is dropped, so the
+    grid has fewer configurations than the product of the list lengths."""
+    kept = unique_values(list(values))
+    if len(kept) < len(values):
+        dropped = [v for i, v in enumerate(values) if any(same_value(v, w) for w in values[:i])]
+        logging.getLogger("hpsweep").warning(
+            "%s: %s lists %s more than once; the repeat is dropped (%d values, not %d)",
+            what, name, ", ".join(repr(v) for v in dropped), len(kept), len(values))
+
+
 def space_from_grid(grid: Any, conditions: Any = (), *, what: str = "grid") -> SearchSpace:
     """A space from a hypnettorch ``grid`` dict and ``conditions`` list (strings unquoted)."""
     if not isinstance(grid, Mapping) or not grid:
@@ -94,6 +106,7 @@ def space_from_grid(grid: Any, conditions: Any = (), *, what: str = "grid") -> S
         if not isinstance(values, (list, tuple)) or not values:
             raise SpaceError(f"{what}: option {name!r} needs a non-empty list of values, got "
                              f"{values!r}; write {name!r}: [{values!r}].")
+        warn_duplicates(what, repr(name), [unquote(v) for v in values])
         space.add_categorical(name, unique_values([unquote(v) for v in values]))
     for when, then in check_grid_conditions(conditions, space.names):
         space.add_grid_condition(
