@@ -242,3 +242,32 @@ def test_a_hypnettorch_grid_module_needs_nothing_more(tmp_path: Path) -> None:
     options = json.loads((tmp_path / "s" / "sweep.json").read_text())["options"]
     assert (options["metrics"], options["modes"]) == (["acc_test"], ["max"])
     assert options["summary_file"] == "performance_overview.txt" and options["out_dir_arg"] == "out_dir"
+
+
+def test_duration_counts_the_runs_not_the_time_paused(tmp_path: Path) -> None:
+    """Promotion ASHA on one slot: trial 0 pauses at epoch 1 and is resumed only after trials 1 and
+    2 ran, so it sat paused for at least two whole processes; ``duration_s`` is its runs' time."""
+    _write(tmp_path, "train.py", """
+        import argparse, hpsweep
+        p = argparse.ArgumentParser()
+        p.add_argument("--x", type=int)
+        p.add_argument("--epochs", type=int)
+        a = p.parse_args()
+        for epoch in range(1, a.epochs + 1):
+            hpsweep.report(step=epoch, loss=a.x + 1.0 / epoch)
+    """)
+    run_cli("run", "--out", "s", "--scheduler", "promotion", "--resource-arg", "epochs",
+            "--max-resource", "3", "--reduction-factor", "3", "--parallel", "1", "--plain", "--",
+            PY, "train.py", "--x", "[0, 5, 6]", cwd=tmp_path, check=True)
+    rows = {r["trial_id"]: r for r in _rows(tmp_path / "s")}
+    manifest = json.loads((tmp_path / "s" / "trials" / "0000" / "manifest.json").read_text())
+    assert len(manifest["runs"]) == 2  # paused at 1 epoch, resumed to 3
+    spans = [r["finished"] - r["started"] for r in manifest["runs"]]
+    waited = manifest["runs"][1]["started"] - manifest["runs"][0]["finished"]
+    assert float(rows["0"]["duration_s"]) == pytest.approx(sum(spans), abs=2e-3)
+    wall = float(rows["0"]["finished"]) - float(rows["0"]["started"])
+    assert float(rows["0"]["duration_s"]) < wall - waited / 2
+    report = json.loads(run_cli("report", "s", "--all", "--format", "json", cwd=tmp_path,
+                                check=True).stdout)
+    assert next(r for r in report["ranked"] if r["trial_id"] == 0)["duration_s"] == \
+        pytest.approx(sum(spans), abs=2e-3)

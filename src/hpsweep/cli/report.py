@@ -30,6 +30,7 @@ from hpsweep.results import (
     trial_value,
 )
 from hpsweep.results._table import format_cell, parse_sort
+from hpsweep.store._csv import active_seconds
 from hpsweep.trial import TrialRecord
 
 __all__ = ["add_arguments", "group_rows", "ranking", "render_rows", "report_rows", "run"]
@@ -75,9 +76,8 @@ def report_rows(data: StudyData, trials: Sequence[TrialRecord]) -> list[dict[str
     columns = _columns(data, trials)
     rows = []
     for rank, t in enumerate(trials, start=1):
-        duration = None if t.started is None or t.finished is None else t.finished - t.started
         cells: dict[str, Any] = {"rank": rank, "trial_id": t.trial_id, "state": t.state.value,
-                                 "duration_s": None if duration is None else round(duration, 3),
+                                 "duration_s": active_seconds(t),
                                  "trial_dir": t.trial_dir}
         for c in columns:
             if c not in cells:

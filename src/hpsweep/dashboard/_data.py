@@ -16,6 +16,7 @@ from typing import Any
 
 from hpsweep.results import StudyData, study_groups, trial_value
 from hpsweep.store import Event, StudyDir
+from hpsweep.store._csv import active_seconds
 from hpsweep.trial import TrialRecord
 
 __all__ = [
@@ -49,13 +50,15 @@ def _options(data: StudyData) -> dict[str, Any]:
 def trial_json(trial: TrialRecord, metrics: Sequence[str], *, reports: bool = True
                ) -> dict[str, Any]:
     """One trial as the API returns it (``value``: the first metric's last finite value)."""
-    duration = (trial.finished - trial.started) if trial.started and trial.finished else None
+    duration = active_seconds(trial)  # the runs' spans, without the time paused between them
+    steps = [r.step for r in trial.reports if isinstance(r.step, (int, float))]
     out: dict[str, Any] = {
         "trial_id": trial.trial_id, "state": trial.state.value, "config": trial.config,
         "value": trial_value(trial, metrics[0]) if metrics else None,
         "values": {m: trial_value(trial, m) for m in metrics},
         "metrics": trial.last_metrics, "seed": trial.seed, "repetition": trial.repetition,
-        "resource": trial.resource, "worker_id": trial.worker_id, "gpu": trial.gpu,
+        "resource": trial.resource, "steps": max(steps) if steps else None,
+        "worker_id": trial.worker_id, "gpu": trial.gpu,
         "created": trial.created, "started": trial.started, "finished": trial.finished,
         "duration": duration, "exit_code": trial.exit_code,
         "error_kind": trial.error_kind.value if trial.error_kind else None, "error": trial.error,

@@ -4,8 +4,10 @@ Rows are appended as trials end; when a new parameter or metric column appears t
 rewritten (atomically, through a temporary file and a rename). A sweep killed at any point leaves a
 CSV that lists every trial that had ended.
 
-``steps`` is the largest step a trial reported (how far it trained: a trial that ASHA stopped at
-step 3 shows 3 there, while ``resource`` stays its target budget). When the objective is known
+``duration_s`` is how long the trial's processes ran (the sum of its runs; the time it sat paused
+between them is not counted). ``steps`` is the largest step a trial reported (how far it
+trained: a trial that ASHA stopped at step 3 shows 3 there, while ``resource`` stays its target
+budget). When the objective is known
 and a configuration has run more than once (``--repetitions``), four columns give each row its
 configuration's standing: ``<metric>_mean`` and ``<metric>_sd`` over the configuration's
 completed runs, ``config_n`` (how many) and ``config_rank`` (1 = best mean), the value that ranks
@@ -23,7 +25,7 @@ from typing import Any
 
 from hpsweep.trial import TrialRecord
 
-__all__ = ["ResultsCsv", "trial_row"]
+__all__ = ["ResultsCsv", "active_seconds", "trial_row"]
 
 _LEAD = ["trial_id", "state", "repetition", "seed"]
 _TAIL = ["resource", "steps", "duration_s", "started", "finished", "worker_id", "gpu", "exit_code",
@@ -38,6 +40,26 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
+def active_seconds(trial: TrialRecord) -> float | None:
+    """How long the trial's processes ran: the sum of its runs' spans from ``manifest.json``
+    (a paused trial's waiting time is not counted); without a manifest, finished - started."""
+    if trial.trial_dir:
+        import json
+
+        try:
+            runs = json.loads((Path(trial.trial_dir) / "manifest.json").read_text()).get("runs")
+        except (OSError, ValueError, AttributeError):
+            runs = None
+        spans = [float(r["finished"]) - float(r["started"]) for r in runs or []
+                 if isinstance(r, dict) and isinstance(r.get("started"), (int, float))
+                 and isinstance(r.get("finished"), (int, float))]
+        if spans and len(spans) == len(runs or []):
+            return round(sum(spans), 3)
+    if trial.started is None or trial.finished is None:
+        return None
+    return round(trial.finished - trial.started, 3)
+
+
 def trial_row(trial: TrialRecord) -> dict[str, Any]:
     """The CSV cells of one trial: parameters by name, metrics by name (``metric:`` when a metric
     has a parameter's name)."""
@@ -50,11 +72,11 @@ def trial_row(trial: TrialRecord) -> dict[str, Any]:
     for key, value in trial.last_metrics.items():
         name = f"metric:{key}" if key in trial.config or key in _LEAD or key in _TAIL else key
         row[name] = _cell(value)
-    duration = (trial.finished - trial.started) if trial.started and trial.finished else None
+    duration = active_seconds(trial)
     steps = [r.step for r in trial.reports if isinstance(r.step, (int, float))]
     row.update({
         "resource": trial.resource, "steps": max(steps) if steps else None,
-        "duration_s": None if duration is None else round(duration, 3),
+        "duration_s": duration,
         "started": trial.started, "finished": trial.finished, "worker_id": trial.worker_id,
         "gpu": trial.gpu, "exit_code": trial.exit_code,
         "error": (f"{trial.error_kind.value}: {trial.error or ''}".strip() if trial.error_kind
