@@ -30,6 +30,9 @@ __all__ = [
 ]
 
 
+MAX_PAUSE_MARKS = 4  # pause and resume marks per trial on the learning curves
+
+
 def clean(value: Any) -> Any:
     """``value`` with non-finite floats made None and tuples made lists (strict JSON)."""
     if isinstance(value, float):
@@ -144,6 +147,8 @@ def learning_marks(info: StudyData) -> list[dict[str, Any]]:
 
     A stop or pause sits on the trial's last report before it ended; ``decided_at`` is the step
     of the scheduler's decision (a fast script may report a few more steps before it is killed).
+    A trial paused and resumed more than :data:`MAX_PAUSE_MARKS` times (DyHPO advances trials one
+    step at a time) keeps only its stop mark: a mark at every step would hide the curve.
     """
     by_id = {t.trial_id: t for t in info.trials}
     marks: list[dict[str, Any]] = []
@@ -166,6 +171,11 @@ def learning_marks(info: StudyData) -> list[dict[str, Any]]:
             marks.append({"trial_id": trial.trial_id, "kind": kind, "step": point[0],
                           "value": point[1], "time": event.time,
                           "decided_at": decided.pop(trial.trial_id, None)})
+    pauses: dict[int, int] = {}
+    for mark in marks:
+        if mark["kind"] in ("paused", "resumed"):
+            pauses[mark["trial_id"]] = pauses.get(mark["trial_id"], 0) + 1
+    marks = [m for m in marks if m["kind"] == "stopped" or pauses.get(m["trial_id"], 0) <= MAX_PAUSE_MARKS]
     return clean(marks)
 
 
