@@ -8,11 +8,11 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from tests.conftest import PY, run_cli
 
 from hpsweep.results import load_study_data, mpl_figure, param_importance
 from hpsweep.results._importance import importance_note
 from hpsweep.results._plots import available_kinds
-from tests.conftest import PY, run_cli
 
 
 def test_learning_curves_mark_the_winner(importance_study: Path) -> None:
