@@ -95,7 +95,32 @@ class Display:
 
 
 def _fmt_config(config: dict[str, Any]) -> str:
-    return " ".join(f"{k}={_fmt(v)}" for k, v in config.items())
+    names = short_names(list(config))
+    return " ".join(f"{names[k]}={_fmt(v)}" for k, v in config.items())
+
+
+def short_names(names: Sequence[str]) -> dict[str, str]:
+    """Each dotted name (``learning_rate_schedule.initial``) by its shortest suffix that no other
+    name shares, the parts before the last cut to their first letter (``l.initial`` beside
+    ``b.initial``), so that a terminal line has room for the values. Plain names stay as they are."""
+    out: dict[str, str] = {}
+    for name in names:
+        parts = name.split(".")
+        for k in range(1, len(parts) + 1):
+            suffix = ".".join(parts[-k:])
+            if not any(o != name and (o == suffix or o.endswith("." + suffix)) for o in names):
+                break
+        kept = parts[-k:]
+        out[name] = ".".join([p[:1] for p in kept[:-1]] + kept[-1:])
+    if len(set(out.values())) < len(out):  # initials collided: keep the unique suffixes whole
+        for name in names:
+            parts = name.split(".")
+            for k in range(1, len(parts) + 1):
+                suffix = ".".join(parts[-k:])
+                if not any(o != name and (o == suffix or o.endswith("." + suffix)) for o in names):
+                    break
+            out[name] = suffix
+    return out
 
 
 class RichDisplay(Display):
@@ -108,6 +133,7 @@ class RichDisplay(Display):
 
         self.console = Console(stderr=False)
         self.live = Live(console=self.console, refresh_per_second=4, transient=True)
+        self._final: Any = None
         self._last = 0.0
 
     def start(self, tuner: Tuner, study: StudyDir, options: SweepOptions) -> None:
@@ -152,16 +178,37 @@ class RichDisplay(Display):
         lines: list[Any] = [head]
         if best is not None:
             lines.append(Text(f"best: {best_text(best, self.options.metric)}"))
-        slots = Table("slot", "gpu", "trial", "config", "last report", box=None)
+        slots = Table("slot", "gpu", "trial", "config", "last report", box=None, expand=False)
+        slots.columns[3].overflow = "fold"  # wrap a long configuration, never cut its values
         for t in sorted((t for t in trials if t.state is TrialState.RUNNING), key=lambda t: t.worker_id or 0):
             last = t.reports[-1] if t.reports else None
-            slots.add_row(str(t.worker_id), t.gpu or "-", str(t.trial_id), _fmt_config(t.config)[:60],
+            slots.add_row(str(t.worker_id), t.gpu or "-", str(t.trial_id), _fmt_config(t.config),
                           "" if last is None else f"step {last.step}: " + _fmt_config(last.metrics)[:40])
         lines.append(slots)
+        self._final = (head, self._top(trials))
         return Group(*lines)
+
+    def _top(self, trials: Sequence[TrialRecord], k: int = 5) -> Any:
+        """The best configurations so far (by their mean over their runs), for the last screen."""
+        from rich.table import Table
+
+        assert self.options is not None
+        metric = self.options.metric
+        groups = [g for g in config_groups(trials, metric, self.options.mode) if g.mean is not None][:k]
+        table = Table("rank", metric, "runs", "configuration", box=None, title=f"best {len(groups)}",
+                      title_justify="left")
+        table.columns[3].overflow = "fold"
+        for rank, g in enumerate(groups, start=1):
+            value = _fmt(g.mean) + (f" +- {_fmt(g.sd)}" if g.n > 1 else "")
+            table.add_row(str(rank), value, " ".join(str(i) for i in g.trial_ids), _fmt_config(g.config))
+        return table
 
     def stop(self) -> None:
         self.live.stop()
+        if self._final is not None:  # the live panel goes; what the sweep found stays on screen
+            from rich.console import Group
+
+            self.console.print(Group(*self._final))
 
 
 def make_display(*, quiet: bool, plain: bool) -> Display:
