@@ -133,3 +133,22 @@ def test_multi_fidelity_study_marks_the_winner(page: Page, studies: dict[str, Pa
     assert layout["winner"] == [True] and "±" not in layout["best"]
     steps = page.page.locator("#trials th[data-key='steps']").count()
     assert steps == 1  # how far each trial trained, beside its budget
+
+
+def test_the_light_export_is_a_third_of_the_size_and_opens_offline(browser: Any, studies: dict[str, Path],  # noqa: F811
+                                                                   tmp_path: Path) -> None:
+    from hpsweep.dashboard import export_html
+
+    app = Dashboard(studies=[studies["asha"]])
+    full = export_html(app, tmp_path / "full.html")
+    light = export_html(app, tmp_path / "light.html", light=True)
+    assert light.stat().st_size < 0.45 * full.stat().st_size
+    tab = Page(browser, offline=True)
+    try:
+        tab.page.goto(light.as_uri())
+        tab.page.wait_for_selector("#trials tbody tr", timeout=30000)
+        assert tab.page.locator("#trials tbody tr").count() == 6
+        tab.page.wait_for_selector("#chart-curves .main-svg", timeout=20000)
+        assert tab.blocked == [] and tab.errors == []
+    finally:
+        tab.close()
