@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import replace
@@ -87,3 +88,25 @@ def test_mark_keeps_the_step_the_scheduler_decided_at(synthetic_study: Path) -> 
     by_kind = {(m["trial_id"], m["kind"]): m for m in marks}
     assert by_kind[(1, "stopped")]["decided_at"] == 1
     assert by_kind[(4, "paused")]["decided_at"] is None
+
+
+def test_a_trial_advanced_step_by_step_keeps_only_its_stop_mark(tmp_path: Path) -> None:
+    """DyHPO pauses and resumes a trial at every step: a mark at each would hide its curve."""
+    from hpsweep.results import StudyData
+    from hpsweep.trial import Report, TrialRecord, TrialState
+
+    reports = [Report(0, step, {"loss": 1.0 / step}, float(10 * step), step - 1) for step in range(1, 8)]
+    trial = TrialRecord(trial_id=0, config={"lr": 0.1}, state=TrialState.STOPPED, reports=reports,
+                        last_metrics={"loss": 1.0 / 7})
+    events, eid = [], 0
+    for step in range(1, 7):  # paused after each step, resumed for the next one
+        events.append(Event(eid, 10.0 * step + 1, 0, "end", {"state": "paused"}))
+        events.append(Event(eid + 1, 10.0 * step + 2, 0, "resume", {}))
+        eid += 2
+    events.append(Event(eid, 71.0, 0, "end", {"state": "stopped"}))
+    data = StudyData(root=tmp_path, name="dyhpo", metrics=("loss",), modes=("min",),
+                     trials=(trial,), events=tuple(events), sweep={}, live=False)
+    marks = learning_marks(data)
+    assert [(m["kind"], m["step"]) for m in marks] == [("stopped", 7)]
+    few = dataclasses.replace(data, events=(*events[:2], events[-1]))
+    assert [m["kind"] for m in learning_marks(few)] == ["paused", "resumed", "stopped"]

@@ -141,8 +141,12 @@ def test_missing_cluster_tools_are_found_before_any_study_is_made(tmp_path: Path
                               text=True, timeout=60)
         assert done.returncode == 2 and f"needs {tool}" in done.stderr
         assert not (tmp_path / executor).exists()
+    # a run rejected once the study was made (the scheduler is checked when the sweep loads)
+    rejected = run_cli("run", "--out", "bogus", "--scheduler", "bogus", "--max-resource", "3", "--",
+                       PY, "train.py", "--x", "[1, 2]", cwd=tmp_path)
+    assert rejected.returncode == 2 and not (tmp_path / "bogus").exists()
     ls = run_cli("ls", ".", cwd=tmp_path)
-    assert "lsf" not in ls.stdout and "slurm" not in ls.stdout
+    assert "lsf" not in ls.stdout and "slurm" not in ls.stdout and "bogus" not in ls.stdout
 
 
 def test_grid_spellings_unknown_calls_and_the_study_name(tmp_path: Path) -> None:
