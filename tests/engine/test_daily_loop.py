@@ -66,6 +66,9 @@ def test_repetitions_rank_by_the_mean_in_report_status_csv_and_the_last_line(tmp
     assert json.loads(runs)["ranked"][0]["trial_id"] == 0  # the luckiest single run, if asked
     status = json.loads(run_cli("status", "s", "--json", cwd=tmp_path, check=True).stdout)
     assert status["best"]["config"] == {"lr": 0.01} and status["best"]["n"] == 3
+    from hpsweep.results import best_trial, load_study_data
+
+    assert best_trial(load_study_data(tmp_path / "s")).config == {"lr": 0.01}  # what seeds reruns
     rows = {r["trial_id"]: r for r in _rows(tmp_path / "s")}
     assert rows["0"]["loss_mean"] == "0.12" and rows["0"]["config_rank"] == "2"
     assert rows["1"]["config_rank"] == "1" and rows["1"]["config_n"] == "3"
