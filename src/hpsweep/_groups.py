@@ -8,7 +8,9 @@ by. A configuration that ran once has its single value as mean (SD and SEM None)
 without repetitions rank exactly as before.
 
 Runs belong together when their configurations are equal once the seed parameter of a seed
-gathering (``seed_arg`` in ``seeds.json``) is left out. A seed study's reference run (the trial of
+gathering (``seed_arg`` in ``seeds.json``) is left out; an interrupted run that was re-run as a new
+trial is not one of them. A study counts as having repetitions when some configuration has two
+or more completed runs. A seed study's reference run (the trial of
 the source study that counts as its first seed) is one of its runs.
 """
 
@@ -88,8 +90,12 @@ def config_groups(trials: Iterable[TrialRecord], metric: str, mode: str, *,
                   seed_arg: str | None = None) -> list[ConfigGroup]:
     """Every configuration of ``trials`` best first by the mean of ``metric`` over its completed
     runs; configurations without a completed run go last (in the order of their first trial)."""
+    listed = list(trials)
+    rerun = {t.run_info.get("rerun_of") for t in listed if t.run_info.get("rerun_of") is not None}
     members: dict[str, list[TrialRecord]] = {}
-    for trial in sorted(trials, key=lambda t: t.trial_id):
+    for trial in sorted(listed, key=lambda t: t.trial_id):
+        if trial.trial_id in rerun and trial.state is TrialState.INTERRUPTED:
+            continue  # a run a dead controller left behind, re-run as another trial: not a repetition
         members.setdefault(config_key(trial.config, seed_arg), []).append(trial)
     groups = []
     for runs in members.values():

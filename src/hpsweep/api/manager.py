@@ -161,7 +161,7 @@ class TrialManager:
         more than once (repetitions, seeds) is ranked by its mean and stands there once, as its
         first run; :meth:`get_best_configs` gives the mean, SD and every run."""
         data = self.data()
-        if not any(len(g.runs) > 1 for g in study_groups(data)):
+        if not any(g.n > 1 for g in study_groups(data)):
             return best_trials(data, n)
         return [g.representative for g in self.get_best_configs(n)]
 

@@ -131,7 +131,7 @@ def group_rows(data: StudyData, groups: Sequence[ConfigGroup], metric: str) -> l
 
 def _grouped(data: StudyData) -> bool:
     """Whether the study has a configuration that ran more than once."""
-    return any(len(g.runs) > 1 for g in study_groups(data))
+    return any(g.n > 1 for g in study_groups(data))
 
 
 def ranking(data: StudyData, *, sort: str | None = None, states: str | None = None,

@@ -190,7 +190,7 @@ def seed_groups(info: StudyData) -> list[dict[str, Any]]:
     seed_arg = str(seeds["seed_arg"]) if seeds.get("seed_arg") else None
     out: list[dict[str, Any]] = []
     for group in study_groups(info):
-        if len(group.runs) < 2:
+        if group.n < 2:
             continue
         runs = [{"trial_id": t.trial_id, "state": t.state.value, "reference": t.trial_id < 0,
                  "seed": t.config.get(seed_arg, t.seed) if seed_arg else t.seed,

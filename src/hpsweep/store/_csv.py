@@ -135,7 +135,7 @@ class ResultsCsv:
         from hpsweep._groups import config_groups
 
         groups = config_groups(self._trials.values(), self._metric, self._mode)
-        if not any(len(g.runs) > 1 for g in groups):
+        if not any(g.n > 1 for g in groups):
             return False
         self._grouped = True
         rank = 0
