@@ -125,6 +125,8 @@ def test_a_silent_metric_channel_stops_after_the_first_trial_and_says_where(tmp_
                    "--out-dir-arg", "out_dir", "--plain", "--", PY, "train.py", "--x",
                    "range(0, 36)", cwd=tmp_path)
     assert done.returncode == 2
+    assert f"read from {tmp_path / 's' / 'trials' / '<id>' / 'performance_overview.txt'}" in \
+        done.stdout.splitlines()[0]  # where the summary is expected, said before the first trial
     assert len(_rows(tmp_path / "s")) == 1  # not 36 trials to no_metric
     trial_dir = tmp_path / "s" / "trials" / "0000"
     assert f"{trial_dir / 'performance_overview.txt'} (not written)" in done.stderr

@@ -322,7 +322,7 @@ def run(args: argparse.Namespace) -> int:
     study.acquire()
     try:
         create_study(study, options, sweep)
-        _first_line(args, options, sweep)
+        _first_line(args, options, sweep, study)
         return drive(study, args)
     except HpsweepError:
         if not existed:
@@ -358,7 +358,8 @@ def _grid_count(sweep: Sweep) -> str:
     return text
 
 
-def _first_line(args: argparse.Namespace, options: SweepOptions, sweep: Sweep | None = None) -> None:
+def _first_line(args: argparse.Namespace, options: SweepOptions, sweep: Sweep | None = None,
+                study: StudyDir | None = None) -> None:
     """The study seed (so a run can be repeated) and any inferred direction, said first."""
     import sys
 
@@ -369,6 +370,11 @@ def _first_line(args: argparse.Namespace, options: SweepOptions, sweep: Sweep | 
         parts.append(_grid_count(sweep))
     for metric, mode in zip(options.metrics, getattr(args, "inferred_modes", None) or []):
         parts.append(mode_note(metric, mode))
+    if options.summary_file and study is not None:
+        where = study.root / "trials" / "<id>" / options.summary_file
+        how = f"--{options.out_dir_arg}" if options.out_dir_arg else "$HPSWEEP_TRIAL_DIR"
+        parts.append(f"each trial's summary is read from {where} (the script learns its folder "
+                     f"from {how})")
     print("hpsweep: " + "; ".join(parts), file=sys.stderr if args.quiet else sys.stdout, flush=True)
 
 
