@@ -280,3 +280,28 @@ def test_duration_counts_the_runs_not_the_time_paused(tmp_path: Path) -> None:
                                 check=True).stdout)
     assert next(r for r in report["ranked"] if r["trial_id"] == 0)["duration_s"] == \
         pytest.approx(sum(spans), abs=2e-3)
+
+
+def test_seed_003s_repeated_value_is_said_with_the_count(tmp_path: Path) -> None:
+    """Seed 003's tuning example lists 0.001 twice: 32 configurations, not tune.py's 48, and now
+    a warning says which value was dropped."""
+    (tmp_path / "base.yaml").write_text(textwrap.dedent("""
+        hyperparameters: {worker_steps: 64, num_workers: 8}
+        learning_rate_schedule: {initial: 0.003, final: 0.00001}
+        beta_schedule: {initial: 0.01, final: 0.0001}
+    """))
+    (tmp_path / "tune.yaml").write_text(textwrap.dedent("""
+        hyperparameters:
+          worker_steps: [64, 128]
+          num_workers: [8, 16]
+        learning_rate_schedule:
+          initial: [3.0e-3, 1.0e-4]
+          final: [1.0e-5, 1.0e-6]
+        beta_schedule:
+          initial: [0.01, 0.001, 0.001]
+          final: [0.0001]
+    """))
+    done = run_cli("generate", "--config", "base.yaml", "--tune", "tune.yaml", "--", PY, "train.py",
+                   cwd=tmp_path, check=True)
+    assert "'beta_schedule.initial' lists 0.001 more than once" in done.stderr
+    assert "(2 values, not 3)" in done.stderr and "32 configurations" in done.stderr
