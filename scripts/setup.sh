@@ -9,7 +9,9 @@ python="${PYTHON:-python3}"
 
 if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
-    .venv/bin/python -m pip install -q --upgrade pip
+    # the venv's own pip is enough from 22 on (editable installs); upgrading costs a download
+    .venv/bin/python -c 'import pip, sys; sys.exit(int(pip.__version__.split(".")[0]) < 22)' \
+        || .venv/bin/python -m pip install -q --upgrade pip
 fi
 stamp=".venv/.setup-$what-$(cat pyproject.toml scripts/setup.sh | sha1sum | cut -c1-12)"
 [ -f "$stamp" ] && exit 0

@@ -195,14 +195,36 @@ def test_resume_continues_the_study_where_it_stopped(tmp_path: Path) -> None:
         SearchEngine().resume(tmp_path / "part", objective_fn=quadratic, n_trials=3)
 
 
-def test_a_second_search_into_the_same_study_is_refused(tmp_path: Path) -> None:
-    engine = SearchEngine(config(tmp_path, strategy="random", n_trials=1, metric="loss",
-                                 direction="minimize"))
-    engine.search(quadratic, quad_space())
-    with pytest.raises(StudyError, match="resume"):
-        engine.search(quadratic, quad_space())
+def test_a_study_grows_search_again_and_resume_by_path_continue_it(tmp_path: Path) -> None:
+    """As Optuna's load_if_exists + optimize(n_trials): a second search() into the same study and
+    seed 004's resume(study_path) continue it, with a larger n_trials extending the budget."""
+    first = SearchEngine(config(tmp_path, strategy="bayesian", sampler="tpe", n_trials=3,
+                                metric="loss", direction="minimize")).search(quadratic, quad_space())
+    assert len(first.trials) == 3
+    grown = SearchEngine(config(tmp_path, strategy="bayesian", sampler="tpe", n_trials=5,
+                                metric="loss", direction="minimize")).search(quadratic, quad_space())
+    assert [t.config for t in grown.trials[:3]] == [t.config for t in first.trials]
+    assert len(grown.trials) == 5
+    # seed 004's resume(study_path): no objective argument (the module-level function is found
+    # again), and a larger n_trials in the configuration extends the budget
+    resumed = SearchEngine(config(tmp_path, strategy="bayesian", sampler="tpe", n_trials=7,
+                                  metric="loss", direction="minimize")).resume(str(tmp_path / "s"))
+    assert len(resumed.trials) == 7 and resumed.n_completed == 7
+    assert resumed.best_value <= grown.best_value
+    from hpsweep.store import Store
+
+    store = Store.open(tmp_path / "s" / "study.db", readonly=True)
+    budgets = [(e.data["was"], e.data["num_trials"]) for e in store.events("budget")]
+    store.close()
+    assert budgets == [(3, 5), (5, 7)]
+    with pytest.raises(StudyError, match="another space"):
+        SearchEngine(config(tmp_path, strategy="random", n_trials=9, metric="loss",
+                            direction="minimize")).search(quadratic, SearchSpace().add_float("z", 0, 1))
+    lam = SearchEngine(config(tmp_path, strategy="random", n_trials=1, metric="loss",
+                              direction="minimize", study_name="lam"))
+    lam.search(lambda p: p["x"] ** 2, quad_space())
     with pytest.raises(UsageError, match="objective"):
-        SearchEngine().resume(tmp_path / "s")
+        SearchEngine().resume(tmp_path / "lam")
 
 
 @pytest.mark.slow

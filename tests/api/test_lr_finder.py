@@ -158,3 +158,14 @@ def test_bad_inputs_are_usage_errors() -> None:
         finder.suggested_lr()
     with pytest.raises(UsageError, match="no batch"):
         finder.find([], torch.nn.functional.cross_entropy)
+
+
+def test_the_plot_is_scaled_to_the_smoothed_descent(finished: tuple[LearningRateFinder, LRFinderResult,
+                                                                    dict[str, torch.Tensor]]) -> None:
+    """The raw loss spikes where the sweep diverges; the picture is scaled to the smoothed curve
+    up to its minimum, so the part a user reads is not squeezed into a flat line."""
+    finder, result, _ = finished
+    low, high = finder.plot().axes[0].get_ylim()
+    best = int(np.argmin(result.losses))
+    assert low <= min(result.losses) and high >= max(result.losses[: best + 1])
+    assert high < max(result.raw_losses)  # the spike is cut off, not the scale

@@ -93,7 +93,7 @@ def test_refuses_while_a_controller_holds_the_study(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("call", "message"), [
-    (lambda tm: tm.log_trial({"x": 1}, {"loss": 1.0}, trial_id="first"), "trial_id='first'"),
+    (lambda tm: tm.log_trial({"x": 1}, {"loss": 1.0}, trial_id=1.5), "trial id 1.5"),
     (lambda tm: tm.log_trial([1], {"loss": 1.0}), "both must be dicts"),
     (lambda tm: tm.log_trial({"x": 1}, {}), "needs at least one metric"),
 ])
@@ -105,3 +105,36 @@ def test_bad_input(tmp_path: Path, call, message: str) -> None:
 def test_bad_mode() -> None:
     with pytest.raises(UsageError, match="mode='up'"):
         TrialManager("x", mode="up")
+
+
+def test_the_mode_is_inferred_from_well_known_names_and_refused_for_others(tmp_path: Path) -> None:
+    """Seed 004's TrialManager with val_accuracy maximises it (the best trial is the most
+    accurate), a loss is minimised, and an unknown name is refused instead of guessed."""
+    acc = TrialManager(tmp_path / "acc")
+    for i, value in enumerate([0.61, 0.93, 0.75]):
+        acc.log_trial({"lr": 0.1 * (i + 1)}, {"val_accuracy": value}, trial_id=f"t{i}")
+    assert [t.last_metrics["val_accuracy"] for t in acc.get_best_trials(3)] == [0.93, 0.75, 0.61]
+    assert acc.get_trial("t1").config == {"lr": pytest.approx(0.2)}
+    acc.log_trial({"lr": 0.2}, {"val_accuracy": 0.95}, trial_id="t1")  # a label names one trial
+    assert len(acc.dataframe()) == 3 and acc.get_trial("t1").last_metrics["val_accuracy"] == 0.95
+    with pytest.raises(UsageError, match="no trial has this label"):
+        acc.get_trial("t9")
+    loss = TrialManager(tmp_path / "loss")
+    for i, value in enumerate([0.5, 0.1, 0.3]):
+        loss.log_trial({"lr": i}, {"val_loss": value})
+    assert loss.get_best_trials(1)[0].last_metrics["val_loss"] == 0.1
+    with pytest.raises(UsageError, match="mode='min'"):
+        TrialManager(tmp_path / "odd").log_trial({"lr": 1}, {"throughput": 3.0})
+
+
+def test_repeated_configurations_rank_by_their_mean(tmp_path: Path) -> None:
+    tm = TrialManager(tmp_path / "reps", metric="loss", mode="min")
+    for value in (0.0876, 0.13, 0.1424):  # one lucky run, mean 0.12
+        tm.log_trial({"lr": 0.1}, {"loss": value})
+    for value in (0.1, 0.1, 0.1):
+        tm.log_trial({"lr": 0.01}, {"loss": value})
+    best = tm.get_best_configs(2)
+    assert [g.config for g in best] == [{"lr": 0.01}, {"lr": 0.1}]
+    assert best[1].mean == pytest.approx(0.12) and best[1].n == 3
+    assert best[1].sd == pytest.approx(0.028736, abs=1e-6)
+    assert tm.get_best_trials(1)[0].config == {"lr": 0.01}

@@ -141,6 +141,11 @@ def test_trial_finishing_while_the_page_is_open_appears(browser: Any, tmp_path: 
         tab.page.evaluate("window.__sameDocument = true")
         tab.page.wait_for_function(f"{done} === 3", timeout=60000)
         assert tab.page.evaluate("window.__sameDocument === true")  # no reload happened
+        # a chart drawn once its data came never keeps the note it showed while it waited
+        left = ("[...document.querySelectorAll('.chart')].filter((c) => c.querySelector('.main-svg')"
+                " && c.querySelector(':scope > p.note')).length")
+        tab.page.wait_for_function("document.querySelector('#chart-parallel .main-svg')", timeout=20000)
+        assert tab.page.evaluate(left) == 0
         assert tab.page.locator("#trials tbody tr").count() == 3
         assert tab.errors == []
     finally:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from hpsweep.dashboard._data import clean, learning_marks, seed_groups, study_bundle, timeline
 from hpsweep.results import load_study_data
@@ -23,7 +26,11 @@ def test_summary_counts_and_best(synthetic_study: Path) -> None:
     summary = bundle["summary"]
     assert summary["counts"] == {"completed": 3, "stopped": 1, "failed": 1}
     assert summary["n_trials"] == 5
-    assert summary["best"]["trial_id"] == 2 and summary["best"]["value"] == 0.3
+    # trials 0 and 2 are one configuration (0.4 and 0.3): it ranks by its mean, 0.35, never by
+    # its luckier run; it ties with trial 4's 0.35 and its first run came first
+    best = summary["best"]
+    assert best["trial_ids"] == [0, 2] and best["n"] == 2 and best["value"] == pytest.approx(0.35)
+    assert best["sd"] == pytest.approx(0.0707107, abs=1e-6)
     assert bundle["params"] == {"lr": "number", "opt": "category"}
     assert [t["trial_id"] for t in bundle["trials"]] == [0, 1, 2, 3, 4]
     assert bundle["trials"][3]["error_kind"] == "crash"
@@ -81,3 +88,25 @@ def test_mark_keeps_the_step_the_scheduler_decided_at(synthetic_study: Path) -> 
     by_kind = {(m["trial_id"], m["kind"]): m for m in marks}
     assert by_kind[(1, "stopped")]["decided_at"] == 1
     assert by_kind[(4, "paused")]["decided_at"] is None
+
+
+def test_a_trial_advanced_step_by_step_keeps_only_its_stop_mark(tmp_path: Path) -> None:
+    """DyHPO pauses and resumes a trial at every step: a mark at each would hide its curve."""
+    from hpsweep.results import StudyData
+    from hpsweep.trial import Report, TrialRecord, TrialState
+
+    reports = [Report(0, step, {"loss": 1.0 / step}, float(10 * step), step - 1) for step in range(1, 8)]
+    trial = TrialRecord(trial_id=0, config={"lr": 0.1}, state=TrialState.STOPPED, reports=reports,
+                        last_metrics={"loss": 1.0 / 7})
+    events, eid = [], 0
+    for step in range(1, 7):  # paused after each step, resumed for the next one
+        events.append(Event(eid, 10.0 * step + 1, 0, "end", {"state": "paused"}))
+        events.append(Event(eid + 1, 10.0 * step + 2, 0, "resume", {}))
+        eid += 2
+    events.append(Event(eid, 71.0, 0, "end", {"state": "stopped"}))
+    data = StudyData(root=tmp_path, name="dyhpo", metrics=("loss",), modes=("min",),
+                     trials=(trial,), events=tuple(events), sweep={}, live=False)
+    marks = learning_marks(data)
+    assert [(m["kind"], m["step"]) for m in marks] == [("stopped", 7)]
+    few = dataclasses.replace(data, events=(*events[:2], events[-1]))
+    assert [m["kind"] for m in learning_marks(few)] == ["paused", "resumed", "stopped"]

@@ -127,9 +127,9 @@ def test_run_again_on_a_study_continues_it(tmp_path, cli, write_script):
             "--", PY, "train.py", "--x", "uniform(0, 4)"]
     cli(*args, check=True)
     first = _rows(tmp_path / "s")
-    more = list(args)
-    more[more.index("3")] = "5"  # a larger budget is a different sweep
-    done = cli(*more)
+    fewer = list(args)
+    fewer[fewer.index("3")] = "2"  # a smaller budget is a different sweep (a larger one extends it)
+    done = cli(*fewer)
     assert done.returncode == 2 and "different sweep" in done.stderr and "num_trials" in done.stderr
     cli(*args, check=True)  # the same sweep again: nothing left to run, nothing redone
     assert _rows(tmp_path / "s") == first

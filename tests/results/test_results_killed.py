@@ -74,7 +74,7 @@ def test_running_then_killed_study_reports_every_completed_trial(tmp_path: Path,
 
 @pytest.fixture
 def small_study(tmp_path: Path) -> Path:
-    return make_study(tmp_path, SEEDED, ["--metric", "m", "--parallel", "2", "--seed", "1"],
+    return make_study(tmp_path, SEEDED, ["--metric", "m", "--mode", "min", "--parallel", "2", "--seed", "1"],
                       ["--x", "[1, 2, 3, 4]"])
 
 

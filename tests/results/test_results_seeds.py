@@ -118,7 +118,7 @@ def test_bad_input_leaves_no_folder(seeded_study: Path, tmp_path: Path) -> None:
 def test_study_with_seed_arg_keeps_the_original_seed(tmp_path: Path) -> None:
     from tests.results.conftest import SEEDED, make_study
 
-    study = make_study(tmp_path, SEEDED, ["--metric", "m", "--seed-arg", "random_seed",
+    study = make_study(tmp_path, SEEDED, ["--metric", "m", "--mode", "min", "--seed-arg", "random_seed",
                                           "--seed", "2"], ["--x", "[2, 5]"])
     original = load_study_data(study).trial(0)
     assert main(["seeds", str(study), "--num-seeds", "3", "--plain", "-q"]) == 0

@@ -123,7 +123,7 @@ def test_grid_module_and_repetitions(capsys: pytest.CaptureFixture[str]) -> None
         ((), ["t.py", "--lr", "uniform(0, 1)"], UsageError, "continuous"),
         (("--strategy", "random"), ["t.py", "--lr", "uniform(0, 1)"], UsageError,
          "needs --num-trials"),
-        ((), ["t.py", "--lr", "unif(0, 1)"], SpaceError, "unknown distribution"),
+        ((), ["t.py", "--lr", "[1, 2"], SpaceError, "not closed"),
         (("--config", "a.yaml"), ["t.py"], UsageError, "go together"),
         (("--limit", "0"), ["t.py"], UsageError, "--limit"),
     ],

@@ -132,7 +132,6 @@ def test_loguniform_draws_stay_inside_the_bounds() -> None:
 @pytest.mark.parametrize(
     ("argv", "fragments"),
     [
-        (["--lr", "gaussian(0, 1)"], ["'lr'", "unknown distribution 'gaussian'", "strategy none"]),
         (["--lr", "uniform(1, 0)"], ["'lr'", "low <= high", "swap"]),
         (["--lr", "uniform(1, 0, 3)"], ["'lr'", "low > high", "swap"]),
         (["--lr", "loguniform(0, 1)"], ["'lr'", "log scale", "low > 0"]),
@@ -204,3 +203,33 @@ def test_random_distribution_arguments_parse_or_raise_space_error(fn: str, args:
     text = f"{fn}({', '.join(repr(a) for a in args)})"
     with contextlib.suppress(SpaceError):
         parse_inline(["python", "--p", text], seed=0)
+
+
+def test_an_unknown_call_passes_through_as_written(caplog: pytest.LogCaptureFixture) -> None:
+    """README: anything else passes through unchanged; only known distributions expand."""
+    with caplog.at_level("WARNING", logger="hpsweep"):
+        sweep = parse_inline(["python3", "-c", "print(1)", "--lr", "gaussian(0, 1)",
+                              "--bs", "[1, 2]"], seed=0)
+    assert list(sweep.space.names) == ["bs"]
+    assert sweep.command[:5] == ("python3", "-c", "print(1)", "--lr", "gaussian(0, 1)")
+    assert "'print(1)' is not a known distribution" in caplog.text
+    assert "'gaussian(0, 1)' is not a known distribution" in caplog.text
+
+
+def test_hydra_overrides_are_parameters_written_back_as_key_value() -> None:
+    from hpsweep.space import ArgStyle, TrialContext
+
+    sweep = parse_inline(["python", "app.py", "optimizer.lr=[0.01, 0.1]", "+model.act=choice(relu, gelu)",
+                          "--data.batch", "range(16, 33, 16)", "trainer.max_epochs=3",
+                          "model.drop=interval(0, 0.5)"], seed=0, style=ArgStyle.hydra())
+    assert list(sweep.space.names) == ["optimizer.lr", "model.act", "data.batch", "model.drop"]
+    assert sweep.space.params["model.act"].values() == ["relu", "gelu"]
+    ctx = TrialContext(trial_id=3, trial_dir="/s/trials/0003", worker_id=0, seed=1, resource=None)
+    argv = sweep.render({"optimizer.lr": 0.1, "model.act": "gelu", "data.batch": 32,
+                         "model.drop": 0.25}, ctx).argv
+    assert argv == ["python", "app.py", "optimizer.lr=0.1", "+model.act=gelu", "data.batch=32",
+                    "trainer.max_epochs=3", "model.drop=0.25", "hydra.run.dir=/s/trials/0003"]
+    own = parse_inline(["python", "app.py", "x=[1, 2]", "hydra.run.dir=out/{trial_id}"], seed=0,
+                       style=ArgStyle.hydra())
+    assert [t for t in own.command if isinstance(t, str) and "hydra.run.dir" in t] == \
+        ["hydra.run.dir=out/{trial_id}"]

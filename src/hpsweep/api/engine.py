@@ -203,16 +203,43 @@ def best_trial(trials: list[TrialRecord], metric: str, direction: str) -> TrialR
 def _raise_budget(study: Any, n_trials: int) -> None:
     if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
         raise UsageError(f"n_trials must be an integer >= 1, got {n_trials!r}.")
-    frozen = study.read_sweep()
-    options = frozen.setdefault("options", {})
-    current = options.get("num_trials")
+    from hpsweep.tuner.session import extend_budget
+
+    current = study.read_sweep().get("options", {}).get("num_trials")
     if current is not None and n_trials < current:
         raise UsageError(
             f"n_trials={n_trials} is below the study's budget of {current}; give a larger number "
             "(a budget can only grow)."
         )
-    options["num_trials"] = n_trials
-    study.write_sweep(frozen)
+    if current is not None and n_trials > current:
+        study.acquire()
+        try:
+            extend_budget(study, n_trials, by="api")
+        finally:
+            study.release()
+
+
+def _objective_ref(fn: Objective) -> dict[str, str] | None:
+    """Where a module-level objective can be imported from again (None for lambdas, closures
+    and functions of ``__main__``)."""
+    module, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", "")
+    if not module or module == "__main__" or not qualname or "<" in qualname:
+        return None
+    return {"module": module, "qualname": qualname}
+
+
+def _load_objective(ref: Any) -> Objective | None:
+    if not isinstance(ref, dict) or not ref.get("module") or not ref.get("qualname"):
+        return None
+    import importlib
+
+    try:
+        target: Any = importlib.import_module(str(ref["module"]))
+        for part in str(ref["qualname"]).split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError):
+        return None
+    return target if callable(target) else None
 
 
 class SearchEngine:
@@ -251,12 +278,9 @@ class SearchEngine:
                 "its number of epochs); set max_resource=N or enable_pruning=False."
             )
         study = StudyDir(cfg.study_path)
-        if study.exists():
-            raise StudyError(
-                f"{study.root} already holds a study; call "
-                f"SearchEngine.resume({str(study.root)!r}) to continue it, or choose another "
-                "study_name."
-            )
+        if study.exists():  # as Optuna's load_if_exists: continue it, up to cfg.n_trials
+            self._check_same_space(study, space)
+            return self.resume(study.root, objective_fn=objective_fn)
         options = SweepOptions(
             command=[], strategy=cfg.searcher_name(), scheduler=scheduler,
             num_trials=cfg.n_trials, metrics=[cfg.metric], modes=[cfg.mode], seed=cfg.seed,
@@ -265,32 +289,54 @@ class SearchEngine:
             timeout_per_trial=cfg.timeout_per_trial, name=cfg.study_name,
         )
         create_study(study, options, Sweep(space=space, kind="api"))
+        ref = _objective_ref(objective_fn)
+        if ref is not None:
+            frozen = study.read_sweep()
+            frozen["objective"] = ref
+            study.write_sweep(frozen)
         self._objective = objective_fn
         return self._run(study, objective_fn)
 
     def resume(self, study_path: str | Path, *, objective_fn: Objective | None = None,
                n_trials: int | None = None) -> SearchResult:
-        """Continue the study in ``study_path`` up to its ``n_trials`` (trials that were running
-        when it stopped run again), with ``objective_fn`` or the one of the last search.
+        """Continue the study in ``study_path`` (trials that were running when it stopped run
+        again) up to ``n_trials``, else ``config.n_trials`` when that is larger than the study's
+        budget (a budget only grows), with ``objective_fn``, else the one of the last search,
+        else the module-level function the study was made with (imported again).
 
-        ``n_trials`` raises the study's budget first (it cannot go below the trials it has).
-        The searcher and scheduler are rebuilt from the stored trials, so the study continues
-        where it stopped.
+        The searcher and scheduler are rebuilt from the stored trials, so the search continues
+        with everything it learned.
         """
         from hpsweep.store import StudyDir
 
-        objective = objective_fn or self._objective
-        if objective is None:
-            raise UsageError(
-                "resume() needs the objective: pass objective_fn=... (the function given to "
-                "search() is not stored in the study)."
-            )
         study = StudyDir(study_path)
         study.require()
+        objective = objective_fn or self._objective or _load_objective(
+            study.read_sweep().get("objective"))
+        if objective is None:
+            raise UsageError(
+                "resume() needs the objective: pass objective_fn=... (the study was made with a "
+                "lambda, a closure or a function of __main__, which cannot be imported again)."
+            )
+        if n_trials is None:
+            frozen = study.read_sweep().get("options", {}).get("num_trials")
+            if frozen is not None and self.config.n_trials > frozen:
+                n_trials = self.config.n_trials
         if n_trials is not None:
             _raise_budget(study, n_trials)
         self._objective = objective
         return self._run(study, objective)
+
+    @staticmethod
+    def _check_same_space(study: Any, space: SearchSpace) -> None:
+        frozen = study.read_sweep().get("sweep", {}).get("space")
+        import json
+
+        if frozen is not None and frozen != json.loads(json.dumps(space.to_dict(), default=str)):
+            raise StudyError(
+                f"{study.root} holds a search over another space; continue it with the same "
+                "space (or resume(study_path)), or choose another study_name."
+            )
 
     def best_params(self) -> dict[str, Any]:
         return self._require_result().best_params

@@ -27,7 +27,7 @@ from hpsweep.errors import UsageError
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["LRFinderConfig", "LRFinderResult", "LearningRateFinder", "suggest_range"]
+__all__ = ["LRFinderConfig", "LRFinderResult", "LearningRateFinder", "plot_limits", "suggest_range"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,32 @@ def suggest_range(lrs: np.ndarray, losses: np.ndarray) -> tuple[float, float]:
     return float(math.exp(min_log)), float(math.exp(max_log))
 
 
+def _torch() -> Any:
+    """PyTorch, or a clear error naming the extra that installs it."""
+    try:
+        import torch
+    except ImportError:
+        raise UsageError("LearningRateFinder needs PyTorch, which is not installed: "
+                         "pip install 'hpsweep[torch]' (or install torch yourself).") from None
+    return torch
+
+
+def plot_limits(smoothed: Iterable[float]) -> tuple[float, float] | None:
+    """The loss axis of the range test's plot: from the smoothed minimum to a quarter above the
+    highest smoothed loss before that minimum, so that the descent fills the picture and neither
+    a single raw-loss spike nor the diverging tail squeezes it flat."""
+    values = [v for v in smoothed if math.isfinite(v)]
+    if len(values) < 2:
+        return None
+    low_at = int(np.argmin(values))
+    low = values[low_at]
+    high = max(values[: low_at + 1])
+    if high <= low:
+        high = max(values)
+    span = (high - low) or abs(low) or 1.0
+    return low - 0.05 * span, high + 0.25 * span
+
+
 class LearningRateFinder:
     """Run Smith's range test on ``model``.
 
@@ -121,7 +147,7 @@ class LearningRateFinder:
 
     def __init__(self, model: Any, optimizer_cls: Any, config: LRFinderConfig | None = None, *,
                  optimizer_kwargs: Mapping[str, Any] | None = None) -> None:
-        import torch
+        torch = _torch()
 
         if not isinstance(model, torch.nn.Module):
             raise UsageError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
@@ -209,6 +235,9 @@ class LearningRateFinder:
         ax = fig.add_subplot()
         ax.plot(result.lrs, result.raw_losses, color="0.75", linewidth=0.8, label="loss")
         ax.plot(result.lrs, result.losses, color="C0", label="smoothed loss")
+        limits = plot_limits(result.losses)
+        if limits is not None:  # the smoothed curve sets the scale; a raw spike is cut off
+            ax.set_ylim(*limits)
         low, high = result.suggestion
         ax.axvspan(low, high, color="C2", alpha=0.2, label=f"suggested {low:.2g} to {high:.2g}")
         ax.set_xscale("log")

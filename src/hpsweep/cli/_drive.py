@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hpsweep.cli.progress import add_display_arguments, make_display
 from hpsweep.errors import UsageError
@@ -16,29 +17,61 @@ from hpsweep.tuner import Tuner
 from hpsweep.tuner.housekeeping import CheckpointKeeper
 from hpsweep.tuner.session import load_study
 
+if TYPE_CHECKING:
+    from hpsweep.tuner.session import SweepOptions
+
 __all__ = ["MetricGuard", "add_display_arguments", "drive"]
 
 
 class MetricGuard:
-    """Stops the sweep when the objective metric is clearly unknown to the script: a run ended
-    normally, reported other metrics, and no trial has ever reported the objective."""
+    """Stops the sweep after the first trial that ended normally without the objective while no
+    trial has ever reported it: the script reports other metrics (the name is wrong), or the
+    metric channels yielded nothing at all (the script reports through none of them). The error
+    names what was looked for and where, so the sweep is fixed after one trial, not all."""
 
-    def __init__(self) -> None:
+    def __init__(self, options: SweepOptions | None = None) -> None:
         self.error: UsageError | None = None
+        self.options = options
 
     def on_event(self, kind: str, trial: TrialRecord | None, tuner: Tuner) -> None:
         if kind != "end" or trial is None or trial.error_kind is not ErrorKind.NO_METRIC:
             return
-        if not trial.last_metrics or trial.exit_code not in (0, None):
+        if trial.exit_code not in (0, None) or self.error is not None:
             return
         seen = any(m in t.last_metrics for t in tuner.trials.values() for m in tuner.metrics)
         missing = [m for m in tuner.metrics if m not in trial.last_metrics]
-        if not seen and missing:
+        if seen or not missing:
+            return
+        if trial.last_metrics:
             self.error = UsageError(
                 f"unknown metric {missing[0]!r} in --metric: the script reports "
                 f"{', '.join(sorted(trial.last_metrics))}. Use one of these, or fix the script."
             )
             tuner.request_stop(kill=True, reason="unknown metric")
+            return
+        self.error = UsageError(
+            f"trial {trial.trial_id} ended (exit code 0) without a value of {missing[0]!r}, and "
+            f"its metric channels yielded nothing: {self._channels(trial)}. Stopped after this "
+            "trial; make the script report the metric through one of these (or name the right "
+            "one with --metric), then run again."
+        )
+        tuner.request_stop(kill=True, reason="the metric channels yielded nothing")
+
+    def _channels(self, trial: TrialRecord) -> str:
+        folder = Path(trial.trial_dir) if trial.trial_dir else Path("<trial folder>")
+        metric = (self.options.metric if self.options else None) or "loss"
+        looked = [f"hpsweep.report({metric}=...) lines in {folder / 'reports.jsonl'}",
+                  f"'[hpsweep] {{\"{metric}\": ...}}' and '[tune-metric]:' lines in "
+                  f"{folder / 'stdout.log'}"]
+        regex = self.options.metric_regex if self.options else None
+        if regex:
+            looked.append(f"--metric-regex {regex!r} over {folder / 'stdout.log'}")
+        summary = self.options.summary_file if self.options else None
+        if summary:
+            path = folder / summary
+            said = "empty or without the metric" if path.exists() else "not written"
+            looked.append(f"the summary file {path} ({said})")
+        return "; ".join(looked)
 
 
 def drive(study: StudyDir, args: argparse.Namespace) -> int:
@@ -46,6 +79,7 @@ def drive(study: StudyDir, args: argparse.Namespace) -> int:
     guard = MetricGuard()
     display = make_display(quiet=args.quiet, plain=args.plain)
     tuner, store, options, _ = load_study(study, callbacks=[guard, display])
+    guard.options = options
     keeper = CheckpointKeeper(keep=options.keep_checkpoints)
     tuner.callbacks.append(keeper)
     presses = 0

@@ -131,7 +131,12 @@ def run(args: argparse.Namespace, command: list[str] | None = None) -> int:
     _check_positive("--num-trials", num_trials)
     _check_positive("--limit", limit, allow_none=False)
     _check_positive("--repetitions", repetitions, allow_none=False)
-    seed = getattr(args, "seed", None)
+    if getattr(args, "seed", None) is None:
+        args.seed = 0  # the same values on every call; --seed gives others
+        said_seed = "seed 0 (the default; --seed N gives other drawn values)"
+    else:
+        said_seed = f"seed {args.seed}"
+    seed = args.seed
     sweep = _build_sweep(args, command)
     strategy = getattr(args, "strategy", None) or ("grid" if sweep.space.is_finite else "random")
     if strategy == "none":
@@ -162,7 +167,7 @@ def run(args: argparse.Namespace, command: list[str] | None = None) -> int:
     summary = f"{count} {noun}"
     if reps > 1:
         summary += f" x {reps} repetitions = {total_runs} runs"
-    print(summary, file=sys.stderr)
+    print(f"{summary}; {said_seed}", file=sys.stderr)
     if shown < total_runs:
         print(f"listed the first {shown} of {total_runs} runs; raise --limit to list more.",
               file=sys.stderr)

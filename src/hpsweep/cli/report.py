@@ -15,6 +15,7 @@ from typing import Any
 
 from hpsweep.errors import UsageError
 from hpsweep.results import (
+    ConfigGroup,
     StudyData,
     best_trials,
     decision_rows,
@@ -25,12 +26,14 @@ from hpsweep.results import (
     parse_states,
     plan_prune,
     sort_trials,
+    study_groups,
     trial_value,
 )
 from hpsweep.results._table import format_cell, parse_sort
+from hpsweep.store._csv import active_seconds
 from hpsweep.trial import TrialRecord
 
-__all__ = ["add_arguments", "render_rows", "report_rows", "run"]
+__all__ = ["add_arguments", "group_rows", "ranking", "render_rows", "report_rows", "run"]
 
 FORMATS = ("table", "csv", "json", "markdown")
 
@@ -44,6 +47,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--state", metavar="STATES",
                    help="only trials in these states, e.g. completed,stopped (default completed)")
     p.add_argument("--all", action="store_true", help="every trial, not only the best --top")
+    p.add_argument("--runs", action="store_true",
+                   help="rank single runs, not configurations (a configuration run several "
+                        "times, by --repetitions or as seeds, is ranked by its mean)")
     p.add_argument("--decisions", action="store_true",
                    help="show the decision log (scheduler decisions, starts, resumes, ends)")
     p.add_argument("--decisions-csv", metavar="PATH", help="write the decision log as CSV")
@@ -70,9 +76,8 @@ def report_rows(data: StudyData, trials: Sequence[TrialRecord]) -> list[dict[str
     columns = _columns(data, trials)
     rows = []
     for rank, t in enumerate(trials, start=1):
-        duration = None if t.started is None or t.finished is None else t.finished - t.started
         cells: dict[str, Any] = {"rank": rank, "trial_id": t.trial_id, "state": t.state.value,
-                                 "duration_s": None if duration is None else round(duration, 3),
+                                 "duration_s": active_seconds(t),
                                  "trial_dir": t.trial_dir}
         for c in columns:
             if c not in cells:
@@ -108,17 +113,63 @@ def _plain(value: Any) -> Any:
     return json.dumps(value) if isinstance(value, (dict, list)) else value
 
 
-def _select(data: StudyData, args: argparse.Namespace) -> tuple[str, list[TrialRecord]]:
-    metric, mode = parse_sort(args.sort, data)
-    states = parse_states(args.state)
-    if args.all:
-        pool = [t for t in data.trials if states is None or t.state in states]
+def group_rows(data: StudyData, groups: Sequence[ConfigGroup], metric: str) -> list[dict[str, Any]]:
+    """One row per configuration: rank, its runs, parameters, mean, SD, SEM and n of ``metric``."""
+    params: list[str] = []
+    for g in groups:
+        params.extend(k for k in g.config if k not in params)
+    rows = []
+    for rank, g in enumerate(groups, start=1):
+        row: dict[str, Any] = {"rank": rank, "trials": " ".join("ref" if i < 0 else str(i)
+                                                                 for i in g.trial_ids)}
+        row.update({p: g.config.get(p) for p in params})
+        row.update({metric: g.mean, f"{metric}_sd": g.sd, f"{metric}_sem": g.sem, "n": g.n,
+                    "runs": len(g.runs)})
+        rows.append(row)
+    return rows
+
+
+def _grouped(data: StudyData) -> bool:
+    """Whether the study has a configuration that ran more than once."""
+    return any(g.n > 1 for g in study_groups(data))
+
+
+def ranking(data: StudyData, *, sort: str | None = None, states: str | None = None,
+            every: bool = False, top: int = 10, runs: bool = False
+            ) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]] | None]:
+    """The report's ranking: a title, one row per run, and (when a configuration ran more than
+    once and ``runs`` is not asked for) one row per configuration, ranked by its mean. The runs
+    are then listed in the order of their configurations (``rank`` is the configuration's)."""
+    if runs or (data.is_multi_objective and not sort) or not _grouped(data):
+        title, trials = _select(data, sort=sort, states=states, every=every, top=top)
+        return title, report_rows(data, trials), None
+    metric, mode = parse_sort(sort, data)
+    groups = [g for g in study_groups(data, metric=metric, mode=mode, states=parse_states(states))
+              if every or g.mean is not None]
+    groups = groups if every else groups[:top]
+    title = (f"{'all' if every else f'best {len(groups)}'} configurations by the mean {metric} "
+             f"over their runs ({mode}; single runs: --runs)")
+    run_rows: list[dict[str, Any]] = []
+    for rank, group in enumerate(groups, start=1):
+        members = sort_trials([t for t in group.runs if t.trial_id >= 0], metric, mode)
+        for row in report_rows(data, members):
+            row["rank"] = rank
+            run_rows.append(row)
+    return title, run_rows, group_rows(data, groups, metric)
+
+
+def _select(data: StudyData, *, sort: str | None, states: str | None, every: bool, top: int
+            ) -> tuple[str, list[TrialRecord]]:
+    metric, mode = parse_sort(sort, data)
+    wanted = parse_states(states)
+    if every:
+        pool = [t for t in data.trials if wanted is None or t.state in wanted]
         return f"all trials by {metric} ({mode})", sort_trials(pool, metric, mode)
-    if data.is_multi_objective and not args.sort:
+    if data.is_multi_objective and not sort:
         front = pareto_trials(data)
         names = ", ".join(f"{m} ({o})" for m, o in zip(data.metrics, data.modes))
         return f"Pareto front of {names}", front
-    best = best_trials(data, args.top, metric=metric, mode=mode, states=states)
+    best = best_trials(data, top, metric=metric, mode=mode, states=wanted)
     return f"best {len(best)} by {metric} ({mode})", best
 
 
@@ -188,12 +239,16 @@ def run(args: argparse.Namespace) -> int:
         _print_decisions(data, args)
         if args.decisions:
             return 0
-    title, trials = _select(data, args)
-    rows = report_rows(data, trials)
+    title, rows, configs = ranking(data, sort=args.sort, states=args.state, every=args.all,
+                                   top=args.top, runs=args.runs)
     summary = _summary(data)
     if args.format == "json":
-        print(json.dumps({**summary, "title": title, "ranked": rows}, indent=2, default=str))
+        extra = {} if configs is None else {"configurations": configs}
+        print(json.dumps({**summary, "title": title, "ranked": rows, **extra}, indent=2,
+                         default=str))
         return 0
+    if configs is not None:
+        rows = configs  # the text forms show configurations; their runs are one --runs away
     if args.format == "csv":
         print(render_rows(rows, "csv"))
         return 0

@@ -1,4 +1,5 @@
-"""``hpsweep resume DIR``: continue a study exactly where it stopped."""
+"""``hpsweep resume DIR [--num-trials N]``: continue a study exactly where it stopped; with
+``--num-trials`` a larger budget first (the searcher continues with everything it learned)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("study_dir", metavar="DIR", help="the study folder")
+    p.add_argument("--num-trials", type=int, metavar="N",
+                   help="raise the study's budget to N trials in all (it only grows)")
     add_display_arguments(p)
 
 
@@ -21,6 +24,12 @@ def run(args: argparse.Namespace) -> int:
     study = StudyDir(args.study_dir).require()
     study.acquire()
     try:
+        if args.num_trials is not None:
+            from hpsweep.tuner.session import extend_budget
+
+            was = extend_budget(study, args.num_trials, by="resume")
+            if was != args.num_trials:
+                print(f"hpsweep: budget raised from {was} to {args.num_trials} trials", flush=True)
         return drive(study, args)
     finally:
         study.release()

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hpsweep.cli.progress import add_display_arguments
-from hpsweep.errors import UsageError
+from hpsweep.errors import HpsweepError, UsageError
 from hpsweep.store import StudyDir
 
 if TYPE_CHECKING:
@@ -35,12 +35,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--bool-style", default="flag", choices=["flag", "value"],
                      help="booleans as present/absent flags or as explicit values (grid modules, YAML)")
     how = p.add_argument_group("how to search")
-    how.add_argument("--strategy", default=None,
-                     help="grid | random | none | qmc | tpe | gp | cmaes | auto "
-                          "(default grid, or random when the space is continuous)")
+    how.add_argument("--strategy", default=None, type=_strategy,
+                     help="grid | random | none | qmc | tpe | gp | cmaes | nsga2 | auto "
+                          "(default grid, or random when the space is continuous; Grid's "
+                          "grid_search and random_search are grid and random)")
     how.add_argument("--scheduler", default="fifo",
                      help=" | ".join(_scheduler_names()) + " (default fifo)")
-    how.add_argument("--num-trials", type=int, help="number of configurations (default: the whole grid)")
+    how.add_argument("--num-trials", "--num_trials", type=int,
+                     help="number of configurations (default: the whole grid)")
     how.add_argument("--metric", action="append", help="objective metric name (repeat for multi-objective)")
     how.add_argument("--mode", action="append", choices=["min", "max"], help="min or max per --metric")
     how.add_argument("--seed", type=int, help="study seed (trial seeds derive from it)")
@@ -134,11 +136,29 @@ _REMOTE_FLAGS = {
 }
 
 
+# Grid's own spellings of its strategies.
+_STRATEGY_ALIASES = {"grid_search": "grid", "random_search": "random", "grid-search": "grid",
+                     "random-search": "random"}
+
+
+def _strategy(text: str) -> str:
+    from hpsweep.search._factory import STRATEGIES
+
+    name = _STRATEGY_ALIASES.get(text.strip().lower(), text.strip().lower())
+    allowed = ["none", *STRATEGIES, "nsga2"]
+    if name not in allowed:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a strategy; use one of "
+                                         f"{', '.join(allowed)}")
+    return name
+
+
 def _study_name(args: argparse.Namespace, command: list[str]) -> str:
     if args.study:
         if not re.fullmatch(r"[\w.\-]+", args.study):
             raise UsageError(f"--study {args.study!r}: use letters, digits, '.', '_' and '-' only.")
         return str(args.study)
+    if args.out:  # a study is named after its folder
+        return Path(args.out).resolve().name
     import time
 
     script = next((Path(t).stem for t in command[1:] if t.endswith(".py")), Path(command[0]).name)
@@ -188,7 +208,7 @@ def build_sweep(args: argparse.Namespace, command: list[str], strategy: str, see
     elif strategy == "none":
         sweep = none_sweep(command)
     else:
-        sweep = parse_inline(command, seed=seed)
+        sweep = parse_inline(command, seed=seed, style=style if args.arg_style == "hydra" else None)
     if args.arg_style is not None or args.bool_style != "flag":
         sweep = dataclasses.replace(sweep, style=style)
     return sweep
@@ -228,18 +248,22 @@ def options_from_args(args: argparse.Namespace, command: list[str]) -> tuple[Swe
     from hpsweep.schedulers import scheduler_class
     from hpsweep.tuner.session import SweepOptions
 
+    hints = grid_conventions(args)
+    metrics, modes = metrics_and_modes(args, hints)
     scheduler = args.scheduler.strip().lower()
     scheduler_class(scheduler)  # an unknown name is an error that lists the known ones
     sched = scheduler_args(args, scheduler)
     options = SweepOptions(
         command=command, strategy=strategy, scheduler=scheduler, num_trials=args.num_trials,
-        metrics=args.metric or ["loss"], modes=args.mode or ["min"], seed=seed,
-        repetitions=args.repetitions, out_dir_arg=args.out_dir_arg, seed_arg=args.seed_arg,
+        metrics=metrics, modes=modes, seed=seed,
+        repetitions=args.repetitions, out_dir_arg=args.out_dir_arg or hints.get("out_dir_arg"),
+        seed_arg=args.seed_arg,
         resource_arg=args.resource_arg, resource_attr=args.resource_attr,
         min_resource=sched.pop("min_resource", None), max_resource=sched.pop("max_resource", None),
         reduction_factor=sched.pop("reduction_factor", None), scheduler_options=sched,
         resource_budget=args.resource_budget, time_budget=args.time_budget,
-        metric_regex=args.metric_regex, summary_file=args.summary_file, executor=args.executor,
+        metric_regex=args.metric_regex, summary_file=args.summary_file or hints.get("summary_file"),
+        executor=args.executor,
         parallel=args.parallel, gpus=parse_gpus(args.gpus), jobs_per_gpu=args.jobs_per_gpu,
         allowed_load=args.allowed_load, allowed_memory=args.allowed_memory, warmup=args.warmup,
         executor_options=executor_options, timeout_per_trial=args.timeout_per_trial,
@@ -248,6 +272,7 @@ def options_from_args(args: argparse.Namespace, command: list[str]) -> tuple[Swe
         cwd=os.getcwd(),
     )
     options.validate()
+    preflight(options)
     return options, sweep
 
 
@@ -264,10 +289,70 @@ def pausing_without_target(options: SweepOptions) -> str | None:
             "$HPSWEEP_RESOURCE, or it trains to the end each time.")
 
 
+# What each executor needs on this machine before its first launch.
+_EXECUTOR_TOOLS = {"slurm": ("sbatch", "squeue", "scancel"), "lsf": ("bsub", "bjobs", "bkill")}
+
+
+def preflight(options: SweepOptions) -> None:
+    """Check what can be checked before the first trial: the executor and its tools (the command
+    itself is checked by :func:`_check_command`)."""
+    import importlib.util
+
+    known = ("local", "ray", "slurm", "lsf")
+    if options.executor not in known:
+        raise UsageError(f"--executor {options.executor!r}: use one of {', '.join(known)}.")
+    missing = [tool for tool in _EXECUTOR_TOOLS.get(options.executor, ()) if shutil.which(tool) is None]
+    if missing:
+        raise UsageError(f"--executor {options.executor} needs {', '.join(missing)} on PATH, and "
+                         f"{'it is' if len(missing) == 1 else 'they are'} not there: run hpsweep on "
+                         f"a machine of the cluster (a login node), or load its module first.")
+    if options.executor == "ray" and importlib.util.find_spec("ray") is None:
+        raise UsageError("--executor ray needs Ray: pip install 'hpsweep[ray]'.")
+
+
+def grid_conventions(args: argparse.Namespace) -> dict[str, Any]:
+    """A grid module's hypnettorch conventions (``_PERFORMANCE_KEY`` ...), read once per run."""
+    if not getattr(args, "grid_module", None):
+        return {}
+    cached = getattr(args, "_grid_conventions", None)
+    if cached is None:
+        from hpsweep.space._gridmodule import grid_module_conventions
+
+        cached = grid_module_conventions(args.grid_module)
+        args._grid_conventions = cached
+    return dict(cached)
+
+
+def metrics_and_modes(args: argparse.Namespace, hints: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The objectives and their directions: as given, else a grid module's ``_PERFORMANCE_KEY`` /
+    ``_PERFORMANCE_SORT_ASC``, else inferred from well-known names (refused for other names)."""
+    from hpsweep._modes import infer_mode
+
+    metrics = list(args.metric or ([hints["metric"]] if hints.get("metric") else ["loss"]))
+    if args.mode:
+        return metrics, list(args.mode)
+    if hints.get("mode") and metrics == [hints.get("metric")]:
+        return metrics, [str(hints["mode"])]
+    modes: list[str] = []
+    for metric in metrics:
+        mode = infer_mode(metric)
+        if mode is None:
+            raise UsageError(f"--metric {metric}: say whether to minimise or maximise it with "
+                             "--mode min or --mode max (the mode is inferred only for well-known "
+                             "names such as loss, error, acc, f1 or reward).")
+        modes.append(mode)
+    if not args.metric and not hints.get("metric"):
+        return metrics, modes
+    args.inferred_modes = modes  # said in the first line of the run
+    return metrics, modes
+
+
 def run(args: argparse.Namespace) -> int:
     from hpsweep.cli._drive import drive
     from hpsweep.tuner.session import create_study
 
+    if not args.command and args.grid_module:
+        args.command = grid_conventions(args).get("command")  # the module's _SCRIPT_NAME
     command = _check_command(args.command)
     name = _study_name(args, command)
     study = StudyDir(args.out or Path("runs") / name)
@@ -285,12 +370,64 @@ def run(args: argparse.Namespace) -> int:
     warning = pausing_without_target(options)
     if warning:
         print(warning, file=sys.stderr)
+    existed = study.root.exists()
     study.acquire()
     try:
         create_study(study, options, sweep)
+        _first_line(args, options, sweep, study)
         return drive(study, args)
+    except HpsweepError:
+        if not existed:
+            _remove_if_empty(study)  # a rejected run leaves no empty study behind
+        raise
     finally:
         study.release()
+
+
+def _remove_if_empty(study: StudyDir) -> None:
+    """Remove a study folder this run made when no trial was ever written to it."""
+    from hpsweep.store import Store
+
+    if study.db.is_file():
+        store = Store.open(study.db, readonly=True)
+        try:
+            if store.trials(with_reports=False):
+                return
+        finally:
+            store.close()
+    shutil.rmtree(study.root, ignore_errors=True)
+
+
+def _grid_count(sweep: Sweep) -> str:
+    """``36 configurations``, and how conditions changed the product of the value lists."""
+    import math
+
+    size = sweep.space.grid().size
+    product = math.prod(p.n_values() for p in sweep.space.params.values())
+    text = f"{size} configuration{'s' if size != 1 else ''}"
+    if product != size:
+        text += f" (the conditions made {product} combinations of the values into {size})"
+    return text
+
+
+def _first_line(args: argparse.Namespace, options: SweepOptions, sweep: Sweep | None = None,
+                study: StudyDir | None = None) -> None:
+    """The study seed (so a run can be repeated) and any inferred direction, said first."""
+    import sys
+
+    from hpsweep._modes import mode_note
+
+    parts = [f"seed {options.seed} (repeat with --seed {options.seed})"]
+    if sweep is not None and sweep.space.is_finite and options.strategy in ("grid", "none"):
+        parts.append(_grid_count(sweep))
+    for metric, mode in zip(options.metrics, getattr(args, "inferred_modes", None) or []):
+        parts.append(mode_note(metric, mode))
+    if options.summary_file and study is not None:
+        where = study.root / "trials" / "<id>" / options.summary_file
+        how = f"--{options.out_dir_arg}" if options.out_dir_arg else "$HPSWEEP_TRIAL_DIR"
+        parts.append(f"each trial's summary is read from {where} (the script learns its folder "
+                     f"from {how})")
+    print("hpsweep: " + "; ".join(parts), file=sys.stderr if args.quiet else sys.stdout, flush=True)
 
 
 # Options that define what a study computes: a `run` on an existing study must repeat them.
@@ -306,6 +443,18 @@ def _check_same_sweep(study: StudyDir, args: argparse.Namespace, command: list[s
     options, _ = options_from_args(args, command)
     new = options.to_dict()
     changed = [k for k in _IDENTITY if k in frozen and frozen[k] != new[k]]
+    if changed == ["num_trials"] and new["num_trials"] is not None and (
+            frozen["num_trials"] is not None and new["num_trials"] > frozen["num_trials"]):
+        from hpsweep.tuner.session import extend_budget
+
+        study.acquire()
+        try:
+            extend_budget(study, new["num_trials"], by="run")
+        finally:
+            study.release()
+        print(f"hpsweep: {study.root}: budget raised from {frozen['num_trials']} to "
+              f"{new['num_trials']} trials", flush=True)
+        return
     if changed:
         details = "; ".join(f"{k}: {frozen[k]!r} then, {new[k]!r} now" for k in changed)
         raise UsageError(f"{study.root} already holds a different sweep ({details}); continue it with "

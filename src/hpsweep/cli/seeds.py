@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hpsweep.cli._drive import add_display_arguments, drive
-from hpsweep.errors import UsageError
+from hpsweep.errors import StudyError, UsageError
 from hpsweep.results import (
     SEEDS_FILE,
     StudyData,
@@ -45,8 +45,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     which.add_argument("--config", metavar="JSON",
                        help="rerun this configuration (JSON object or .json file); "
                             "no reference run")
-    p.add_argument("--seed-arg", default="random_seed",
-                   help="the script's seed option (default random_seed)")
+    p.add_argument("--seed-arg", default=None,
+                   help="the script's seed option (default: the study's --seed-arg, else "
+                        "random_seed)")
     p.add_argument("--sem", action="store_true", help="standard error of the mean instead of SD")
     p.add_argument("--precision", type=int, default=3, help="decimals in the summary (default 3)")
     p.add_argument("--summary-keys", metavar="a,b",
@@ -147,6 +148,51 @@ def _summarise(study: StudyDir, args: argparse.Namespace) -> str:
     return summary_text(summary)
 
 
+def _resolve_seed_arg(data: StudyData, args: argparse.Namespace) -> None:
+    """``--seed-arg`` defaults to the option the study already passed its seeds with."""
+    if args.seed_arg is None:
+        frozen = data.sweep.get("options", {}).get("seed_arg")
+        args.seed_arg = str(frozen) if frozen else "random_seed"
+    args.seed_arg = str(args.seed_arg).lstrip("-")
+    if not args.seed_arg:
+        raise UsageError("--seed-arg: name the script's seed option, e.g. --seed-arg random_seed.")
+
+
+def _stale(study: StudyDir, args: argparse.Namespace) -> str | None:
+    """Why an existing seed study in the way may be replaced: it was made with another seed option
+    and none of its runs completed (so nothing is lost). None when it is to be continued."""
+    try:
+        info = json.loads((study.root / SEEDS_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    old = str(info.get("seed_arg", ""))
+    if old == args.seed_arg:
+        return None
+    data = load_study_data(study.root, with_events=False)
+    if any(t.state is TrialState.COMPLETED for t in data.trials):
+        raise UsageError(f"{study.root} gathers seeds through --{old}, not --{args.seed_arg}; "
+                         "continue it with the same --seed-arg, or give --out for a new folder.")
+    return f"its runs passed --{old} and none completed"
+
+
+def _failure_text(study: StudyDir, seed_arg: str) -> str | None:
+    """An explanation when no new seed completed: the first failure and its stderr's last line."""
+    data = load_study_data(study.root, with_events=False)
+    if not data.trials or any(t.state is TrialState.COMPLETED for t in data.trials):
+        return None
+    first = min(data.trials, key=lambda t: t.trial_id)
+    detail = f"{first.error_kind.value}: {first.error}" if first.error_kind else first.state.value
+    tail = ""
+    if first.trial_dir:
+        err = Path(first.trial_dir) / "stderr.log"
+        lines = [ln for ln in (err.read_text(errors="replace").splitlines() if err.is_file() else [])
+                 if ln.strip()]
+        tail = f"; its stderr ends: {lines[-1].strip()}" if lines else ""
+    return (f"no new seed completed ({len(data.trials)} runs; trial {first.trial_id}: {detail}"
+            f"{tail}). The runs passed --{seed_arg}: if the script takes its seed through another "
+            f"option, give it with --seed-arg (the folder is replaced while no run completed).")
+
+
 def run(args: argparse.Namespace) -> int:
     if args.num_seeds < 1:
         raise UsageError(f"--num-seeds must be >= 1, got {args.num_seeds}.")
@@ -156,26 +202,43 @@ def run(args: argparse.Namespace) -> int:
     if "sweep" not in data.sweep:
         raise UsageError(f"{data.root} has no frozen sweep (sweep.json): there is no command to "
                          "rerun.")
+    if data.seeds_info() is not None:
+        raise UsageError(f"{data.root} is a seed gathering already; give the study it came from "
+                         f"({data.seeds_info().get('source_study')}).")  # type: ignore[union-attr]
+    _resolve_seed_arg(data, args)
     if args.out:
         study = StudyDir(args.out)
     else:
         label = "config" if args.config else str(_reference(data, args)[0])
         study = StudyDir(data.root / f"seeds-{label}")
     plan = None
-    if not study.exists():
-        plan = _plan(data, args)
-    elif not (study.root / SEEDS_FILE).is_file():
+    if study.exists() and not (study.root / SEEDS_FILE).is_file():
         raise UsageError(f"{study.root} holds a study that is not a seed gathering; "
                          "choose another --out.")
+    replace = _stale(study, args) if study.exists() else None
+    if not study.exists() or replace:
+        plan = _plan(data, args)
     study.acquire()
     try:
-        if plan is not None and not study.exists():
+        if replace:
+            import shutil
+
+            print(f"hpsweep: replacing {study.root}: {replace}", flush=True)
+            for child in study.root.iterdir():
+                if child.name != "controller.lock":
+                    shutil.rmtree(child) if child.is_dir() else child.unlink()
+        if plan is not None and (replace or not study.exists()):
             options, sweep, info = plan
             create_study(study, options, sweep)
             (study.root / SEEDS_FILE).write_text(json.dumps(info, indent=2, default=str))
         code = drive(study, args)
     finally:
         study.release()
+    failure = _failure_text(study, args.seed_arg)
+    if failure is not None:
+        for stale in ("seeds_summary.txt", "seeds_summary.json"):
+            (study.root / stale).unlink(missing_ok=True)
+        raise StudyError(failure)
     print(_summarise(study, args), end="")
     print(f"hpsweep: seeds summary in {study.root / 'seeds_summary.txt'}")
     return code

@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 
-from hpsweep.cli.progress import _best, _fmt, _fmt_config
+from hpsweep._groups import reference_run
+from hpsweep.cli.progress import _best_group, _fmt_config, best_text
 from hpsweep.store import Store, StudyDir
 from hpsweep.trial import TrialState
 
 __all__ = ["add_arguments", "run", "study_summary"]
+
+SEEDS_FILE = "seeds.json"  # as hpsweep.results (not imported here: it loads pandas)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -30,12 +33,24 @@ def study_summary(study: StudyDir) -> dict[str, object]:
     counts: dict[str, int] = {}
     for t in trials:
         counts[t.state.value] = counts.get(t.state.value, 0) + 1
-    best = _best(trials, metric, mode)
+    seeds = study.root / SEEDS_FILE
+    info = None
+    if seeds.is_file():
+        try:
+            info = json.loads(seeds.read_text())
+        except (OSError, ValueError):
+            info = None
+    seed_arg = str(info["seed_arg"]) if isinstance(info, dict) and info.get("seed_arg") else None
+    ref = reference_run(info)
+    best = _best_group([*trials, *([ref] if ref else [])], metric, mode, seed_arg)
     return {
         "study": str(study.root), "live_controller": study.is_locked(), "trials": len(trials),
         "counts": counts, "metric": metric, "mode": mode,
-        "best": None if best is None else {"trial_id": best.trial_id, "value": best.value(metric),
-                                           "config": best.config, "trial_dir": best.trial_dir},
+        "best": None if best is None else {
+            "trial_id": best.representative.trial_id, "value": best.mean, "mean": best.mean,
+            "sd": best.sd, "sem": best.sem, "n": best.n, "trial_ids": best.trial_ids,
+            "config": best.config, "trial_dir": best.representative.trial_dir,
+            "text": best_text(best, metric)},
         "running": [{"trial_id": t.trial_id, "worker_id": t.worker_id, "gpu": t.gpu, "config": t.config}
                     for t in trials if t.state is TrialState.RUNNING],
         "csv": str(study.csv),
@@ -54,8 +69,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"trials   {info['trials']}: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
     best = info["best"]
     if isinstance(best, dict):
-        print(f"best     trial {best['trial_id']}: {info['metric']}={_fmt(best['value'])} "
-              f"{_fmt_config(best['config'])}")
+        print(f"best     {best['text']}")
     running = info["running"]
     assert isinstance(running, list)
     for r in running:

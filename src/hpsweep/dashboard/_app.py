@@ -19,7 +19,7 @@ from hpsweep.dashboard._data import clean, study_bundle, summary, trial_detail, 
 from hpsweep.dashboard._files import PathRefused, resolve_inside, tail
 from hpsweep.dashboard._importance import importance
 from hpsweep.errors import StudyError, UsageError
-from hpsweep.results import StudyData, load_study_data, sort_trials
+from hpsweep.results import StudyData, load_study_data
 from hpsweep.store import Store, StudyDir
 
 __all__ = ["SCRIPTS", "Dashboard", "Response", "plotly_js_path", "static_text"]
@@ -205,13 +205,15 @@ class Dashboard:
 
 def _trials_answer(data: StudyData) -> dict[str, Any]:
     """Every trial in id order, and the same trials ranked as ``hpsweep report --format json
-    --all`` lists them (the report's own row function, so the two cannot drift apart)."""
-    from hpsweep.cli.report import report_rows
+    --all`` lists them (the report's own ranking, so the two cannot drift apart): a
+    configuration that ran more than once ranks by its mean, given in ``configurations``."""
+    from hpsweep.cli.report import ranking
 
-    ranked = report_rows(data, sort_trials(list(data.trials), data.metric, data.mode))
+    _, ranked, configs = ranking(data, every=True)
     return {"metric": data.metric, "mode": data.mode,
             "trials": [trial_json(t, data.metrics) for t in data.trials],
-            "ranked": clean(json.loads(json.dumps(ranked, default=str)))}
+            "ranked": clean(json.loads(json.dumps(ranked, default=str))),
+            "configurations": clean(json.loads(json.dumps(configs or [], default=str)))}
 
 
 def _int_arg(query: dict[str, list[str]], name: str, default: int) -> int:

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import json
 import math
-import statistics
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hpsweep.results import StudyData, trial_value
+from hpsweep.results import StudyData, study_groups, trial_value
 from hpsweep.store import Event, StudyDir
-from hpsweep.trial import TrialRecord, TrialState
+from hpsweep.store._csv import active_seconds
+from hpsweep.trial import TrialRecord
 
 __all__ = [
     "clean",
@@ -28,6 +28,9 @@ __all__ = [
     "trial_detail",
     "trial_json",
 ]
+
+
+MAX_PAUSE_MARKS = 4  # pause and resume marks per trial on the learning curves
 
 
 def clean(value: Any) -> Any:
@@ -50,13 +53,15 @@ def _options(data: StudyData) -> dict[str, Any]:
 def trial_json(trial: TrialRecord, metrics: Sequence[str], *, reports: bool = True
                ) -> dict[str, Any]:
     """One trial as the API returns it (``value``: the first metric's last finite value)."""
-    duration = (trial.finished - trial.started) if trial.started and trial.finished else None
+    duration = active_seconds(trial)  # the runs' spans, without the time paused between them
+    steps = [r.step for r in trial.reports if isinstance(r.step, (int, float))]
     out: dict[str, Any] = {
         "trial_id": trial.trial_id, "state": trial.state.value, "config": trial.config,
         "value": trial_value(trial, metrics[0]) if metrics else None,
         "values": {m: trial_value(trial, m) for m in metrics},
         "metrics": trial.last_metrics, "seed": trial.seed, "repetition": trial.repetition,
-        "resource": trial.resource, "worker_id": trial.worker_id, "gpu": trial.gpu,
+        "resource": trial.resource, "steps": max(steps) if steps else None,
+        "worker_id": trial.worker_id, "gpu": trial.gpu,
         "created": trial.created, "started": trial.started, "finished": trial.finished,
         "duration": duration, "exit_code": trial.exit_code,
         "error_kind": trial.error_kind.value if trial.error_kind else None, "error": trial.error,
@@ -69,13 +74,15 @@ def trial_json(trial: TrialRecord, metrics: Sequence[str], *, reports: bool = Tr
 
 
 def _best(info: StudyData) -> dict[str, Any] | None:
-    done = [(v, t) for t in info.trials if t.state is TrialState.COMPLETED
-            and (v := trial_value(t, info.metric)) is not None]
-    if not done:
+    """The best configuration by its mean over its runs (repetitions, or the seeds of a seed
+    study with its reference run): mean, SD, SEM, n and the runs' ids."""
+    groups = study_groups(info)
+    if not groups or groups[0].mean is None:
         return None
-    pick = min if info.mode == "min" else max
-    value, trial = pick(done, key=lambda vt: vt[0])
-    return clean({"trial_id": trial.trial_id, "value": value, "config": trial.config})
+    best = groups[0]
+    return clean({"trial_id": best.representative.trial_id, "value": best.mean,
+                  "mean": best.mean, "sd": best.sd, "sem": best.sem, "n": best.n,
+                  "trial_ids": best.trial_ids, "config": best.config})
 
 
 def summary(info: StudyData, study_id: str) -> dict[str, Any]:
@@ -140,6 +147,8 @@ def learning_marks(info: StudyData) -> list[dict[str, Any]]:
 
     A stop or pause sits on the trial's last report before it ended; ``decided_at`` is the step
     of the scheduler's decision (a fast script may report a few more steps before it is killed).
+    A trial paused and resumed more than :data:`MAX_PAUSE_MARKS` times (DyHPO advances trials one
+    step at a time) keeps only its stop mark: a mark at every step would hide the curve.
     """
     by_id = {t.trial_id: t for t in info.trials}
     marks: list[dict[str, Any]] = []
@@ -162,44 +171,36 @@ def learning_marks(info: StudyData) -> list[dict[str, Any]]:
             marks.append({"trial_id": trial.trial_id, "kind": kind, "step": point[0],
                           "value": point[1], "time": event.time,
                           "decided_at": decided.pop(trial.trial_id, None)})
+    pauses: dict[int, int] = {}
+    for mark in marks:
+        if mark["kind"] in ("paused", "resumed"):
+            pauses[mark["trial_id"]] = pauses.get(mark["trial_id"], 0) + 1
+    marks = [m for m in marks if m["kind"] == "stopped" or pauses.get(m["trial_id"], 0) <= MAX_PAUSE_MARKS]
     return clean(marks)
 
 
-def _config_key(config: dict[str, Any], seed_arg: str | None) -> str:
-    return json.dumps({k: v for k, v in config.items() if k != seed_arg}, sort_keys=True,
-                      default=str)
-
-
 def seed_groups(info: StudyData) -> list[dict[str, Any]]:
-    """Configurations run with more than one seed: per-seed values, mean, SD and SEM.
+    """Configurations run more than once: per-run values, mean, SD and SEM, best mean first.
 
-    In a study made by ``hpsweep seeds`` the seed is a parameter (``seed_arg`` in ``seeds.json``);
-    elsewhere the repetitions of one configuration are its seeds.
+    In a study made by ``hpsweep seeds`` the seed is a parameter (``seed_arg`` in ``seeds.json``)
+    and the reference run counts as one seed (trial id -1); elsewhere the repetitions of one
+    configuration are its runs. The same groups rank configurations in the report and the CSV.
     """
     seeds = info.seeds_info() or {}
     seed_arg = str(seeds["seed_arg"]) if seeds.get("seed_arg") else None
-    groups: dict[str, list[TrialRecord]] = {}
-    for t in info.trials:
-        groups.setdefault(_config_key(t.config, seed_arg), []).append(t)
     out: list[dict[str, Any]] = []
-    for members in groups.values():
-        if len(members) < 2:
+    for group in study_groups(info):
+        if group.n < 2:
             continue
-        runs = [{"trial_id": t.trial_id, "state": t.state.value,
+        runs = [{"trial_id": t.trial_id, "state": t.state.value, "reference": t.trial_id < 0,
                  "seed": t.config.get(seed_arg, t.seed) if seed_arg else t.seed,
-                 "value": trial_value(t, info.metric)} for t in members]
-        values = [float(v) for r in runs
-                  if isinstance(v := r["value"], (int, float)) and r["state"] == "completed"]
-        sd = statistics.stdev(values) if len(values) > 1 else None
-        config = {k: v for k, v in members[0].config.items() if k != seed_arg}
+                 "value": trial_value(t, info.metric)} for t in group.runs]
+        values = list(group.values)
         out.append({
-            "config": config, "runs": runs, "n": len(values),
-            "mean": statistics.fmean(values) if values else None, "sd": sd,
-            "sem": sd / math.sqrt(len(values)) if sd is not None else None,
+            "config": group.config, "runs": runs, "n": group.n, "mean": group.mean,
+            "sd": group.sd, "sem": group.sem,
             "min": min(values) if values else None, "max": max(values) if values else None,
         })
-    sign = -1.0 if info.mode == "max" else 1.0
-    out.sort(key=lambda g: (g["mean"] is None, sign * (g["mean"] or 0.0)))
     return clean(out)
 
 

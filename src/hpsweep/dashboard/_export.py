@@ -2,6 +2,10 @@
 
 The page, its script and style, the Plotly bundle and every API answer the page asks for are
 written into the one file; the page reads its answers from the embedded data instead of the server.
+
+The Plotly bundle is most of the file (about 4.6 MB). ``light=True`` carries it gzip-compressed
+(base64, about 1.9 MB) and unpacks it in the page with the browser's ``DecompressionStream``
+before the page's own scripts run; it still opens offline.
 """
 
 from __future__ import annotations
@@ -48,8 +52,26 @@ def _script_safe(text: str) -> str:
     return text
 
 
-def export_html(app: Dashboard, target: str | Path) -> Path:
-    """Write the self-contained dashboard of ``app``'s studies to ``target``; returns its path."""
+_LOADER = """<script>
+(async function () {
+  const packed = document.getElementById("hpsweep-plotly-gz").textContent;
+  const bytes = Uint8Array.from(atob(packed), (c) => c.charCodeAt(0));
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  const run = (text) => {
+    const s = document.createElement("script");
+    s.textContent = text;
+    document.head.appendChild(s);
+  };
+  run(await new Response(stream).text());
+  document.querySelectorAll("script[type='text/x-hpsweep']").forEach((node) => run(node.textContent));
+})();
+</script>
+"""
+
+
+def export_html(app: Dashboard, target: str | Path, *, light: bool = False) -> Path:
+    """Write the self-contained dashboard of ``app``'s studies to ``target``; returns its path.
+    ``light``: the chart library compressed (see the module's docstring)."""
     out = Path(target)
     if out.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"--export {target}: the file name must end in .html")
@@ -58,11 +80,24 @@ def export_html(app: Dashboard, target: str | Path) -> Path:
     data = json.dumps({"answers": _embedded_answers(app)}, allow_nan=False, separators=(",", ":"))
     data = data.replace("<", "\\u003c")
     page = static_text("index.html")
-    inline = (
-        f"<style>{static_text('style.css')}</style>\n"
-        f"<script>{_script_safe(plotly_js_path().read_text('utf-8'))}</script>\n"
-        f"<script>window.HPSWEEP_EMBED = {data};</script>\n"
-    ) + "".join(f"<script>{_script_safe(static_text(name))}</script>\n" for name in SCRIPTS)
+    plotly = plotly_js_path().read_text("utf-8")
+    if light:
+        import base64
+        import gzip
+
+        packed = base64.b64encode(gzip.compress(plotly.encode("utf-8"), 9, mtime=0)).decode()
+        inline = (
+            f"<style>{static_text('style.css')}</style>\n"
+            f"<script>window.HPSWEEP_EMBED = {data};</script>\n"
+            f'<script type="text/x-hpsweep-gzip" id="hpsweep-plotly-gz">{packed}</script>\n'
+        ) + "".join(f'<script type="text/x-hpsweep">{_script_safe(static_text(name))}</script>\n'
+                    for name in SCRIPTS) + _LOADER
+    else:
+        inline = (
+            f"<style>{static_text('style.css')}</style>\n"
+            f"<script>{_script_safe(plotly)}</script>\n"
+            f"<script>window.HPSWEEP_EMBED = {data};</script>\n"
+        ) + "".join(f"<script>{_script_safe(static_text(name))}</script>\n" for name in SCRIPTS)
     start, end = page.index("<!-- assets -->"), page.index("<!-- /assets -->")
     page = page[:start] + inline + page[end + len("<!-- /assets -->"):]
     tmp = out.with_name(out.name + ".tmp")

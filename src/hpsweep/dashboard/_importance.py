@@ -14,7 +14,10 @@ __all__ = ["importance"]
 def importance(data: StudyData) -> dict[str, Any]:
     """``{"params": {name: share}, "n": trials used, "note": why empty}`` for the objective."""
     from hpsweep.results import param_importance
+    from hpsweep.results._importance import importance_note
 
+    if data.seeds_info() is not None or (data.sweep.get("options") or {}).get("scheduler") == "pbt":
+        return {"params": {}, "n": 0, "note": importance_note(data, {})}
     done = [t for t in data.trials
             if t.state is TrialState.COMPLETED and trial_value(t, data.metric) is not None]
     try:
@@ -26,4 +29,4 @@ def importance(data: StudyData) -> dict[str, Any]:
                 "note": "needs completed trials whose searched parameters vary"}
     clean = {str(k): float(v) for k, v in shares.items() if math.isfinite(float(v))}
     ordered = dict(sorted(clean.items(), key=lambda kv: -kv[1]))
-    return {"params": ordered, "n": len(done), "note": ""}
+    return {"params": ordered, "n": len(done), "note": importance_note(data, ordered)}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from hpsweep._groups import ConfigGroup, config_groups, study_groups
 from hpsweep.results._prune import Criterion, PrunePlan, delete_folders, parse_criteria, plan_prune
 from hpsweep.results._seeds import (
     KeySummary,
@@ -51,6 +52,7 @@ __all__ = [
     "KINDS",
     "METHODS",
     "SEEDS_FILE",
+    "ConfigGroup",
     "Criterion",
     "KeySummary",
     "PrunePlan",
@@ -59,6 +61,7 @@ __all__ = [
     "best_trial",
     "best_trials",
     "choose_seeds",
+    "config_groups",
     "decision_rows",
     "delete_folders",
     "export_to_storage",
@@ -74,6 +77,7 @@ __all__ = [
     "seed_sweep",
     "seeds_summary",
     "sort_trials",
+    "study_groups",
     "to_optuna_study",
     "trial_value",
     "trials_frame",

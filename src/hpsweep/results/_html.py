@@ -38,11 +38,14 @@ def html_history(data: StudyData, metric: str | None = None) -> go.Figure:
     return fig
 
 
-def html_importance(scores: dict[str, float], *, title: str) -> go.Figure:
+def html_importance(scores: dict[str, float], *, title: str, note: str = "") -> go.Figure:
     names = list(scores)[::-1]
     fig = go.Figure(go.Bar(x=[scores[n] for n in names], y=names, orientation="h",
                            text=[f"{scores[n]:.3f}" for n in names], textposition="outside"))
     fig.update_layout(title=title, xaxis_title="importance (normalised)")
+    if note:
+        fig.add_annotation(text=note, xref="paper", yref="paper", x=0, y=1.0, xanchor="left",
+                           yanchor="bottom", showarrow=False, font={"color": "#c92a2a", "size": 11})
     return fig
 
 

@@ -28,8 +28,8 @@ from hpsweep.errors import UsageError
 from hpsweep.results._optuna import to_optuna_study
 from hpsweep.results._study import StudyData
 
-__all__ = ["FANOVA_MAX_TRIALS", "METHODS", "make_evaluator", "param_importance",
-           "resolve_method"]
+__all__ = ["FANOVA_MAX_TRIALS", "FEW_TRIALS", "METHODS", "importance_note", "make_evaluator",
+           "param_importance", "resolve_method"]
 
 METHODS = ("auto", "fanova", "ped-anova", "mdi")
 FANOVA_MAX_TRIALS = 300
@@ -62,9 +62,15 @@ def param_importance(data: StudyData, *, metric: str | None = None, method: str 
     """Importance per searched parameter for ``metric`` (default: the objective), highest first.
 
     The scores are non-negative and sum to 1 (Optuna normalises them). An empty dict when the
-    study has too few completed trials or parameters to compare.
+    study has too few completed trials or parameters to compare, and for a seed gathering (one
+    configuration: the seed would take all the importance) and a PBT study (its trials' final
+    configurations are mutations, not what produced most of their training).
     """
     resolve_method(method, 0)  # an unknown method is an error even before any trial ends
+    if data.seeds_info() is not None:
+        return {}  # a seed gathering runs one configuration: only its seed varies
+    if (data.sweep.get("options") or {}).get("scheduler") == "pbt":
+        return {}  # PBT changes a trial's configuration while it runs: no one config per result
     metric = metric or data.metric
     index = data.metrics.index(metric) if metric in data.metrics else None
     study = study if study is not None else to_optuna_study(data)
@@ -99,3 +105,19 @@ def _user_metric(trial: FrozenTrial, metric: str) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value)
+
+
+FEW_TRIALS = 20  # below this many completed trials importance carries a caveat
+
+
+def importance_note(data: StudyData, scores: dict[str, float]) -> str:
+    """Why a study has no importance, or the caveat that goes with one from few trials."""
+    if data.seeds_info() is not None:
+        return "a seed gathering runs one configuration with several seeds: importance does not apply"
+    if (data.sweep.get("options") or {}).get("scheduler") == "pbt":
+        return ("PBT changes each trial's configuration while it trains: no single configuration "
+                "per result, so no importance")
+    n = sum(1 for t in data.trials if t.state.value == "completed")
+    if scores and n < FEW_TRIALS:
+        return f"only {n} completed trials: a rough guide (trust it from about {FEW_TRIALS})"
+    return ""

@@ -38,7 +38,7 @@ def mpl_history(data: StudyData, metric: str | None = None) -> Figure:
     return fig
 
 
-def mpl_importance(scores: dict[str, float], *, title: str) -> Figure:
+def mpl_importance(scores: dict[str, float], *, title: str, note: str = "") -> Figure:
     """Horizontal bars, the most important parameter on top."""
     fig = Figure(figsize=(7, 0.5 * max(len(scores), 2) + 1.5), layout="constrained")
     ax = fig.subplots()
@@ -46,9 +46,12 @@ def mpl_importance(scores: dict[str, float], *, title: str) -> Figure:
     ax.barh(names, [scores[n] for n in names], color="tab:blue")
     for y, name in enumerate(names):
         ax.text(scores[name], y, f" {scores[name]:.3f}", va="center")
-    ax.set(xlabel="importance (normalised)", title=title)
-    if not scores:
-        ax.text(0.5, 0.5, "not enough completed trials", ha="center", transform=ax.transAxes)
+    ax.set(xlabel="importance (normalised)", title=title + (f"\n{note}" if note and scores else ""))
+    if scores:
+        ax.set_xlim(0, max(scores.values()) * 1.15 or 1.0)  # room for the value labels
+    else:
+        ax.text(0.5, 0.5, note or "not enough completed trials", ha="center", wrap=True,
+                transform=ax.transAxes)
     return fig
 
 
@@ -84,10 +87,18 @@ def mpl_optuna(plot: Callable[..., Any], study: optuna.Study, data: StudyData, *
     with matplotlib.rc_context(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         axes = plot(study, **kw)
-    first = np.atleast_1d(axes).ravel()[0]
-    fig = first.figure
+    panels = list(np.atleast_1d(axes).ravel())
+    fig = panels[0].figure
     fig.set_size_inches(max(fig.get_size_inches()[0], 8), max(fig.get_size_inches()[1], 4.5))
     fig.subplots_adjust(bottom=max(fig.subplotpars.bottom, 0.17))  # room for rotated labels
+    bars = [a for a in fig.axes if a not in panels]  # the slice plot's colour bar (trial number)
+    if bars and getattr(plot, "__name__", "") == "plot_slice":
+        # Optuna lays its colour bar over the last panel once the figure is resized: give the
+        # panels the left part and put each bar in a column of its own on the right
+        fig.subplots_adjust(right=0.84)
+        sub = fig.subplotpars
+        for i, bar in enumerate(bars):
+            bar.set_position((0.87 + 0.05 * i, sub.bottom, 0.018, sub.top - sub.bottom))
     return fig
 
 
@@ -108,15 +119,29 @@ def mpl_curves(data: StudyData, metric: str | None = None) -> Figure:
                   and np.isfinite(float(r.metrics[metric]))]
         if points:
             curves.append((trial.trial_id, points))
+    from hpsweep._groups import study_groups
+
+    groups = study_groups(data)
+    winners = set(groups[0].trial_ids) if groups and groups[0].mean is not None else set()
     fig = Figure(figsize=(8, 4.5), layout="constrained")
     ax = fig.subplots()
     finals = [pts[-1][1] for _, pts in curves] or [0.0]
     norm = Normalize(min(finals), max(finals) if max(finals) > min(finals) else min(finals) + 1)
     cmap = colormaps["viridis_r" if data.mode_of(metric) == "min" else "viridis"]
-    for _, points in curves:
+    labelled = False
+    for trial_id, points in sorted(curves, key=lambda c: c[0] in winners):  # the winner on top
         steps, values = zip(*points)
-        ax.plot(steps, values, marker=".", alpha=0.8, color=cmap(norm(values[-1])))
+        marker = "." if len(points) == 1 else None  # a marker per step would hide long curves
+        if trial_id in winners:
+            ax.plot(steps, values, marker=marker, color="tab:red", linewidth=2.6, zorder=4,
+                    label=None if labelled else "best configuration")
+            labelled = True
+        else:
+            ax.plot(steps, values, marker=marker, alpha=0.6, linewidth=1.0,
+                    color=cmap(norm(values[-1])))
     fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=f"last {metric}")
+    if labelled:
+        ax.legend(loc="best")
     ax.set(xlabel="step", ylabel=metric,
            title=f"{data.name}: learning curves of {len(curves)} trials")
     ax.grid(alpha=0.3)

@@ -31,11 +31,18 @@ _OPTUNA_PLOTS = {"parallel": "plot_parallel_coordinate", "slice": "plot_slice",
 def available_kinds(data: StudyData) -> list[str]:
     """The kinds that have something to show for this study."""
     kinds = ["history", "parallel", "importance", "slice"]
-    if any(r.metrics.get(data.metric) is not None for t in data.trials for r in t.reports):
+    if any(sum(1 for r in t.reports if r.metrics.get(data.metric) is not None) > 1
+           for t in data.trials):  # a curve needs two reports (not a summary file read once)
         kinds.append("curves")
-    if data.seeds_info() is not None:
+    if data.seeds_info() is not None or _repeated(data):
         kinds.append("seeds")
     return kinds
+
+
+def _repeated(data: StudyData) -> bool:
+    from hpsweep._groups import study_groups
+
+    return any(g.n > 1 for g in study_groups(data))
 
 
 def _check(kind: str) -> None:
@@ -67,6 +74,13 @@ class _Context:
         return self._scores
 
     @property
+    def importance_note(self) -> str:
+        """The caveat printed with the importance: why there is none, or how rough it is."""
+        from hpsweep.results._importance import importance_note
+
+        return importance_note(self.data, self.scores)
+
+    @property
     def importance_title(self) -> str:
         n_done = sum(1 for t in self.data.trials if t.state is TrialState.COMPLETED)
         method = resolve_method(self.method, n_done)
@@ -84,7 +98,7 @@ def mpl_figure(kind: str, data: StudyData, *, ctx: _Context | None = None) -> An
     if kind == "history":
         return _mpl.mpl_history(data)
     if kind == "importance":
-        return _mpl.mpl_importance(ctx.scores, title=ctx.importance_title)
+        return _mpl.mpl_importance(ctx.scores, title=ctx.importance_title, note=ctx.importance_note)
     if kind == "seeds":
         return _mpl.mpl_seeds(data)
     if kind == "curves":
@@ -104,7 +118,8 @@ def html_figure(kind: str, data: StudyData, *, ctx: _Context | None = None) -> A
     if kind == "history":
         return _html.html_history(data)
     if kind == "importance":
-        return _html.html_importance(ctx.scores, title=ctx.importance_title)
+        return _html.html_importance(ctx.scores, title=ctx.importance_title,
+                                     note=ctx.importance_note)
     if kind == "seeds":
         return _html.html_seeds(data)
     plot: Callable[..., Any] = getattr(ov, _OPTUNA_PLOTS[kind])

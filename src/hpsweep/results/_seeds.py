@@ -211,7 +211,8 @@ def summary_text(summary: SeedsSummary) -> str:
     lines = [f"# {len(summary.seeds)} seeds; mean +- {label}"]
     for k in summary.keys:
         lines.append(f"{k.key}: {k.mean:.{p}f} +- {k.spread:.{p}f} (n={k.n})")
-    lines.append("seeds: " + ", ".join("?" if s is None else str(s) for s in summary.seeds))
+    lines.append("seeds: " + ", ".join("the script's own (reference run)" if s is None else str(s)
+                                       for s in summary.seeds))
     lines.append("config: " + json.dumps(summary.config, sort_keys=True, default=str))
     return "\n".join(lines) + "\n"
 
@@ -249,11 +250,14 @@ def reference_seed(data: StudyData, trial: TrialRecord, seed_arg: str) -> int | 
 
 
 def best_trial(data: StudyData) -> TrialRecord:
-    """The completed trial with the best objective (ties: the lowest id)."""
-    done = [t for t in data.trials if t.state is TrialState.COMPLETED
-            and trial_value(t, data.metric) is not None]
-    if not done:
+    """The first completed run of the best configuration: by the mean of the objective over its
+    runs when it ran more than once (repetitions), else by its value (ties: the lowest id)."""
+    from hpsweep._groups import study_groups
+
+    groups = [g for g in study_groups(data) if g.mean is not None]
+    if not groups:
         raise UsageError(f"{data.root} has no completed trial with a value of {data.metric!r}; "
                          "name one with --run-dir or give --config.")
-    sign = 1.0 if data.mode == "min" else -1.0
-    return min(done, key=lambda t: (sign * (trial_value(t, data.metric) or 0.0), t.trial_id))
+    done = [t for t in groups[0].runs if t.state is TrialState.COMPLETED and t.trial_id >= 0
+            and trial_value(t, data.metric) is not None]
+    return min(done, key=lambda t: t.trial_id)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from hpsweep.errors import UsageError
 from hpsweep.results._study import StudyData, trial_value
 from hpsweep.trial import TrialState
 
@@ -62,7 +63,11 @@ class SeedSpread:
 
 
 def seed_spread(data: StudyData, keys: tuple[str, ...] | None = None) -> SeedSpread:
-    """The completed runs of a seed-gathering study (plus its reference run when recorded)."""
+    """The completed runs of a seed-gathering study (plus its reference run when recorded); for
+    another study, the runs of its best configuration that ran more than once (repetitions).
+    Different configurations are never pooled."""
+    if data.seeds_info() is None:
+        return _repetition_spread(data, keys)
     info = data.seeds_info() or {}
     keys = keys or tuple(info.get("summary_keys") or data.metrics)
     seed_arg = str(info.get("seed_arg", "seed"))
@@ -80,3 +85,18 @@ def seed_spread(data: StudyData, keys: tuple[str, ...] | None = None) -> SeedSpr
         values[key].extend(v for t in done if (v := trial_value(t, key)) is not None)
     return SeedSpread(keys=tuple(keys), seeds=tuple(seeds),
                       values={k: tuple(v) for k, v in values.items()})
+
+
+def _repetition_spread(data: StudyData, keys: tuple[str, ...] | None) -> SeedSpread:
+    from hpsweep._groups import study_groups
+
+    repeated = [g for g in study_groups(data) if g.n > 1]
+    if not repeated:
+        raise UsageError(f"{data.root}: no configuration ran more than once, so there is no spread "
+                         f"over seeds to draw; gather seeds first: hpsweep seeds {data.root} "
+                         "--num-seeds 5 (or run with --repetitions).")
+    runs = [t for t in repeated[0].runs if t.state is TrialState.COMPLETED]
+    keys = keys or tuple(data.metrics)
+    return SeedSpread(keys=tuple(keys), seeds=tuple(t.seed for t in runs),
+                      values={k: tuple(v for t in runs if (v := trial_value(t, k)) is not None)
+                              for k in keys})

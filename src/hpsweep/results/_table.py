@@ -12,6 +12,7 @@ from hpsweep.errors import UsageError
 from hpsweep.results._study import StudyData, trial_value
 from hpsweep.search import pareto_front
 from hpsweep.store import Event
+from hpsweep.store._csv import active_seconds
 from hpsweep.trial import TrialRecord, TrialState
 
 __all__ = [
@@ -24,14 +25,12 @@ __all__ = [
     "trials_frame",
 ]
 
-_RESERVED = ("trial_id", "state", "repetition", "seed", "resource", "duration_s", "started",
+_RESERVED = ("trial_id", "state", "repetition", "seed", "resource", "steps", "duration_s", "started",
              "finished", "error", "trial_dir", "n_reports")
 
 
 def _duration(trial: TrialRecord) -> float | None:
-    if trial.started is None or trial.finished is None:
-        return None
-    return round(trial.finished - trial.started, 3)
+    return active_seconds(trial)  # the runs' spans: time paused between runs is not counted
 
 
 def trial_record_row(trial: TrialRecord) -> dict[str, Any]:
@@ -46,7 +45,9 @@ def trial_record_row(trial: TrialRecord) -> dict[str, Any]:
     error = trial.error
     if trial.error_kind is not None:
         error = f"{trial.error_kind.value}: {trial.error or ''}".strip()
-    row.update({"resource": trial.resource, "duration_s": _duration(trial),
+    steps = [r.step for r in trial.reports if isinstance(r.step, (int, float))]
+    row.update({"resource": trial.resource, "steps": max(steps) if steps else None,
+                "duration_s": _duration(trial),
                 "started": trial.started, "finished": trial.finished, "error": error,
                 "trial_dir": trial.trial_dir, "n_reports": len(trial.reports)})
     return row

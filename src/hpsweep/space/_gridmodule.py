@@ -9,12 +9,21 @@ flag present or absent; a string written with inner quotes (``'"example string"'
 because commands were shell strings) is the plain string ``example string`` here, since argv
 carries spaces intact. Unlike hypnettorch, a condition naming a parameter that is not in ``grid``
 is an error rather than silently ignored. If ``command`` is empty and the module defines
-``_SCRIPT_NAME``, the command is ``python3 <_SCRIPT_NAME>``.
+``_SCRIPT_NAME``, the command is ``python3 <_SCRIPT_NAME>`` (the script next to the module when it
+is not in the working directory).
+
+hypnettorch's other module-level conventions are read by :func:`grid_module_conventions` and
+become the sweep's defaults (an explicit command-line option wins): ``_PERFORMANCE_KEY`` the
+objective metric, ``_PERFORMANCE_SORT_ASC`` its direction (True: smaller is better),
+``_SUMMARY_FILENAME`` the summary file read at the end of each trial, ``_OUT_ARG`` the option that
+receives the trial folder. hypnettorch's ``_PERFORMANCE_EVAL`` and ``_SUMMARY_KEYWORDS`` functions
+are not used: the summary file is parsed as ``key value`` lines (see ``executors/metrics.py``).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import sys
 import uuid
@@ -23,12 +32,13 @@ from types import ModuleType
 from typing import Any
 
 from hpsweep.errors import SpaceError
-from hpsweep.space._conditions import check_grid_conditions, unique_values
+from hpsweep.space._conditions import check_grid_conditions, same_value, unique_values
 from hpsweep.space._space import SearchSpace
 from hpsweep.space._style import ArgStyle
 from hpsweep.space._sweep import Sweep
 
-__all__ = ["load_grid_module", "space_from_grid", "sweep_from_grid_module", "unquote"]
+__all__ = ["grid_module_conventions", "load_grid_module", "script_command", "space_from_grid",
+           "sweep_from_grid_module", "unquote"]
 
 
 def unquote(value: Any) -> Any:
@@ -73,6 +83,17 @@ def load_grid_module(module: str) -> ModuleType:
     return loaded
 
 
+def warn_duplicates(what: str, name: str, values: Sequence[Any]) -> None:
+    """Say (as a warning) when a list of grid values repeats a value: the repeat is dropped, so the
+    grid has fewer configurations than the product of the list lengths."""
+    kept = unique_values(list(values))
+    if len(kept) < len(values):
+        dropped = [v for i, v in enumerate(values) if any(same_value(v, w) for w in values[:i])]
+        logging.getLogger("hpsweep").warning(
+            "%s: %s lists %s more than once; the repeat is dropped (%d values, not %d)",
+            what, name, ", ".join(repr(v) for v in dropped), len(kept), len(values))
+
+
 def space_from_grid(grid: Any, conditions: Any = (), *, what: str = "grid") -> SearchSpace:
     """A space from a hypnettorch ``grid`` dict and ``conditions`` list (strings unquoted)."""
     if not isinstance(grid, Mapping) or not grid:
@@ -85,6 +106,7 @@ def space_from_grid(grid: Any, conditions: Any = (), *, what: str = "grid") -> S
         if not isinstance(values, (list, tuple)) or not values:
             raise SpaceError(f"{what}: option {name!r} needs a non-empty list of values, got "
                              f"{values!r}; write {name!r}: [{values!r}].")
+        warn_duplicates(what, repr(name), [unquote(v) for v in values])
         space.add_categorical(name, unique_values([unquote(v) for v in values]))
     for when, then in check_grid_conditions(conditions, space.names):
         space.add_grid_condition(
@@ -111,11 +133,54 @@ def sweep_from_grid_module(command: Sequence[str], module: str, *,
                          "`grid = {'option': [value, ...]}`.")
     space = space_from_grid(loaded.grid, getattr(loaded, "conditions", None) or [],
                             what=f"grid module {module!r}")
-    argv = list(command)
-    if not argv and isinstance(getattr(loaded, "_SCRIPT_NAME", None), str):
-        argv = ["python3", loaded._SCRIPT_NAME]
+    argv = list(command) or script_command(module, loaded)
     for token in argv:
         if not isinstance(token, str):
             raise SpaceError(f"command token {token!r} is not text; pass the command as strings.")
     return Sweep(space=space, command=tuple(argv), style=style or ArgStyle(), append=True,
                  kind="grid_module")
+
+
+def script_command(module: str, loaded: ModuleType | None = None) -> list[str]:
+    """``python3 <_SCRIPT_NAME>`` of a grid module (the script next to the module when it is not in
+    the working directory); an empty list when the module names no script."""
+    loaded = loaded or load_grid_module(module)
+    script = getattr(loaded, "_SCRIPT_NAME", None)
+    if not isinstance(script, str) or not script:
+        return []
+    if not os.path.isfile(script) and (module.endswith(".py") or os.sep in module):
+        beside = os.path.join(os.path.dirname(os.path.abspath(module)), script)
+        if os.path.isfile(beside):
+            script = beside
+    return ["python3", script]
+
+
+def grid_module_conventions(module: str) -> dict[str, Any]:
+    """hypnettorch's conventions a grid module states: ``metric``, ``mode``, ``summary_file``,
+    ``out_dir_arg`` and ``command`` (only those it defines)."""
+    loaded = load_grid_module(module)
+    out: dict[str, Any] = {}
+    key = getattr(loaded, "_PERFORMANCE_KEY", None)
+    if key is not None:
+        if not isinstance(key, str) or not key:
+            raise SpaceError(f"grid module {module!r}: _PERFORMANCE_KEY must be a metric name, got "
+                             f"{key!r}.")
+        out["metric"] = key
+    ascending = getattr(loaded, "_PERFORMANCE_SORT_ASC", None)
+    if ascending is not None:
+        if not isinstance(ascending, bool):
+            raise SpaceError(f"grid module {module!r}: _PERFORMANCE_SORT_ASC must be True or False, "
+                             f"got {ascending!r}.")
+        out["mode"] = "min" if ascending else "max"
+    for attr, name in (("_SUMMARY_FILENAME", "summary_file"), ("_OUT_ARG", "out_dir_arg")):
+        value = getattr(loaded, attr, None)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value.strip("-"):
+            raise SpaceError(f"grid module {module!r}: {attr} must be a non-empty string, got "
+                             f"{value!r}.")
+        out[name] = value.lstrip("-") if name == "out_dir_arg" else value
+    command = script_command(module, loaded)
+    if command:
+        out["command"] = command
+    return out

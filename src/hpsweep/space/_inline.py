@@ -19,10 +19,26 @@ Values (no ``eval``; see :mod:`hpsweep.space._literal` for the literal grammar):
 * Priors without a count, for random and model-based strategies: ``uniform(low, high)`` (a float
   in [low, high]), ``loguniform(low, high)`` (log scale, ``low > 0``), ``randint(low, high)``
   (an integer in [low, high - 1], as NumPy) and ``choice([a, b, c])``.
+* Hydra's spellings: ``choice(a, b, c)`` (the items themselves) and ``interval(low, high)`` (a
+  float in [low, high]).
+
+Only these calls expand. A call of any other name (``python3 -c "print(1)"``) is passed through
+as written, with a warning that names it, so that anything else reaches the script unchanged.
+
+Hydra applications (``style`` in the Hydra form, ``--arg-style hydra``) take overrides as
+``key=value``: such a token whose value is a list or a known call (``optimizer.lr=[0.01, 0.1]``,
+``model.depth=range(2, 5)``, ``+extra.flag=choice(true, false)``) is a parameter named after the
+key (without Hydra's ``+``/``++``/``~`` prefixes) and is written back as ``key=value``; an option
+written with dashes (``--optimizer.lr "[0.01, 0.1]"``) is written back the same way, since Hydra
+accepts no dashes. Unless the command sets ``hydra.run.dir`` itself, ``hydra.run.dir={trial_dir}``
+is added, so that each trial's Hydra outputs (``.hydra/``, logs) go into its own trial folder
+instead of a shared ``outputs/<date>/<time>``. Hydra's comma sweeps (``key=a,b``) are not read:
+they are passed through, as Hydra itself reads them only under ``--multirun``.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Sequence
@@ -35,7 +51,7 @@ from hpsweep.space._conditions import unique_values
 from hpsweep.space._literal import Call, parse_literal
 from hpsweep.space._params import Categorical, Float, Int, Param
 from hpsweep.space._space import SearchSpace, as_generator
-from hpsweep.space._style import ArgStyle
+from hpsweep.space._style import ArgStyle, OptionForm
 from hpsweep.space._sweep import ArgSlot, Sweep
 
 __all__ = ["DISTRIBUTIONS", "parse_inline", "parse_sweep_value"]
@@ -53,8 +69,22 @@ DISTRIBUTIONS: dict[str, int] = {
     "zipf": 1, "hypergeometric": 3, "noncentral_chisquare": 2, "noncentral_f": 3,
 }
 _SPECIAL = {"loguniform": 2, "randint": 2, "integers": 2, "choice": 1, "range": 0}
-_CALL = re.compile(r"\s*[A-Za-z_][A-Za-z0-9_]*\s*\(.*\)\s*\Z", re.DOTALL)
+_CALL = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(.*\)\s*\Z", re.DOTALL)
 _OPTION = re.compile(r"-{1,2}[A-Za-z_][\w.\-]*\Z")
+_HYDRA_KEY = re.compile(r"(\+{1,2}|~)?([A-Za-z_][\w.@/\-]*)\Z")
+_HYDRA_ONLY = {"interval": 2}
+_log = logging.getLogger("hpsweep")
+
+
+def _unknown_call(text: str) -> str | None:
+    """The name of a call that is not a known distribution (it passes through), else None."""
+    match = _CALL.match(text.strip())
+    if match is None:
+        return None
+    name = match.group(1)
+    if name in DISTRIBUTIONS or name in _SPECIAL or name in _HYDRA_ONLY or name == "choices":
+        return None
+    return name
 
 
 def looks_like_sweep(text: str) -> bool:
@@ -114,6 +144,13 @@ def _from_call(name: str, call: Call, text: str, rng: np.random.Generator) -> Pa
         return _range(name, text, args)
     if fn in ("choice", "choices"):
         return _choice(name, text, args, rng)
+    if fn == "interval":
+        if len(args) != 2:
+            raise SpaceError(f"parameter {name!r}: {text!r}: write interval(low, high).")
+        low, high = _numbers(name, call, text, args)
+        if low > high:
+            raise SpaceError(f"parameter {name!r}: {text!r} has low > high; swap the bounds.")
+        return Float(name, float(low), float(high))
     n_params = DISTRIBUTIONS.get(fn, _SPECIAL.get(fn))
     if n_params is None:
         known = ", ".join(sorted([*DISTRIBUTIONS, *_SPECIAL]))
@@ -198,7 +235,9 @@ def _range(name: str, text: str, args: list[Any]) -> Param:
 
 
 def _choice(name: str, text: str, args: list[Any], rng: np.random.Generator) -> Param:
-    if not args or not isinstance(args[0], list) or len(args) > 2:
+    if args and not isinstance(args[0], list):  # Hydra's choice(a, b, c): the items themselves
+        return _categorical(name, list(args), text)
+    if not args or len(args) > 2:
         raise SpaceError(f"parameter {name!r}: {text!r}: write choice([a, b, c]) or "
                          "choice([a, b, c], n) to draw n of them once.")
     base = _categorical(name, args[0], text)
@@ -222,6 +261,7 @@ def parse_inline(argv: Sequence[str], *, seed: int | None,
     """
     rng = as_generator(seed)
     space = SearchSpace()
+    hydra = style is not None and style.form is OptionForm.HYDRA
     tokens = list(argv)
     command: list[str | ArgSlot] = []
     for i, token in enumerate(tokens):
@@ -230,22 +270,50 @@ def parse_inline(argv: Sequence[str], *, seed: int | None,
         prev = tokens[i - 1] if i > 0 else ""
         if "=" in token and token.startswith("-"):
             option, _, value = token.partition("=")
-            if _OPTION.match(option) and looks_like_sweep(value):
+            if _OPTION.match(option) and looks_like_sweep(value) and _expands(value):
                 name = option.lstrip("-")
                 _add(space, name, value, rng)
-                command.append(ArgSlot(name, prefix=option + "="))
+                command.append(ArgSlot(name, prefix=(f"{name}=" if hydra else option + "=")))
+                continue
+        if hydra and "=" in token and not token.startswith("-"):
+            key, _, value = token.partition("=")
+            match = _HYDRA_KEY.match(key)
+            if match and looks_like_sweep(value) and _expands(value):
+                name = match.group(2)
+                _add(space, name, value, rng)
+                command.append(ArgSlot(name, prefix=f"{key}="))
                 continue
         if looks_like_sweep(token):
+            if not _expands(token):
+                command.append(token)
+                continue
             if not (_OPTION.match(prev) and i > 0 and not isinstance(command[-1], ArgSlot)):
                 raise SpaceError(f"argument {token!r} is written as a sweep but follows no option "
                                  "name; write it as --name VALUE, or use strategy none to pass it "
                                  "as written.")
             name = prev.lstrip("-")
             _add(space, name, token, rng)
-            command.append(ArgSlot(name))
+            if hydra:  # Hydra takes key=value, never --key value
+                command[-1] = ArgSlot(name, prefix=f"{name}=")
+            else:
+                command.append(ArgSlot(name))
             continue
         command.append(token)
+    if hydra and not any(isinstance(t, str) and t.lstrip("+").startswith("hydra.run.dir=")
+                         for t in command):
+        command.append("hydra.run.dir={trial_dir}")
     return Sweep(space=space, command=tuple(command), style=style or ArgStyle(), kind="inline")
+
+
+def _expands(text: str) -> bool:
+    """Whether a value written in the sweep syntax expands (lists and known calls); an unknown
+    call passes through as written, with a warning."""
+    unknown = _unknown_call(text)
+    if unknown is None:
+        return True
+    _log.warning("%r is not a known distribution (%s(...)): passed to the script as written",
+                 text, unknown)
+    return False
 
 
 def _add(space: SearchSpace, name: str, text: str, rng: np.random.Generator) -> None:

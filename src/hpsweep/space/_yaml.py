@@ -96,6 +96,9 @@ def sweep_from_yaml(command: Sequence[str], base_path: PathOrData, tune_path: Pa
             if not value:
                 raise SpaceError(f"tuning config: {path!r} has an empty list; give at least one "
                                  "value.")
+            from hpsweep.space._gridmodule import warn_duplicates
+
+            warn_duplicates("tuning config", repr(path), value)
             space.add_categorical(path, unique_values([check_jsonable(path, v) for v in value]))
         else:
             space.add_fixed(path, value)

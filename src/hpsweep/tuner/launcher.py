@@ -144,7 +144,11 @@ class CommandLauncher:
             manifest = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError):
             return
-        manifest.update(finished=time.time(), state=trial.state.value, exit_code=trial.exit_code,
+        now = time.time()
+        runs = manifest.get("runs") or []
+        if runs and isinstance(runs[-1], dict):
+            runs[-1]["finished"] = now  # each run's own span: paused time is not work
+        manifest.update(finished=now, state=trial.state.value, exit_code=trial.exit_code,
                         metrics=trial.last_metrics)
         _write_json(path, manifest)
 

@@ -226,7 +226,38 @@ def load_study(study: StudyDir, *, callbacks: Sequence[TunerCallback] = (),
         resource_attr=options.resource_attr, repetitions=max(options.repetitions, sweep.repetitions),
         max_failures=options.max_failures,
         timeout_per_trial=options.timeout_per_trial, seed=int(options.seed or 0),
-        csv=ResultsCsv(study.csv, param_names=list(sweep.space.names)), callbacks=callbacks,
+        csv=ResultsCsv(study.csv, param_names=list(sweep.space.names), metric=options.metric,
+                       mode=options.mode), callbacks=callbacks,
         on_interrupted=options.on_interrupted,  # type: ignore[arg-type]
     )
     return tuner, store, options, sweep
+
+
+def extend_budget(study: StudyDir, num_trials: int, *, by: str) -> int | None:
+    """Raise the frozen ``num_trials`` of ``study`` to ``num_trials`` (a budget only grows) and
+    record the change as a ``budget`` event; returns the budget it had (None: the whole grid).
+    The caller holds the lock."""
+    if isinstance(num_trials, bool) or not isinstance(num_trials, int) or num_trials < 1:
+        raise UsageError(f"the number of trials must be an integer >= 1, got {num_trials!r}.")
+    frozen = study.read_sweep()
+    options = frozen.setdefault("options", {})
+    current = options.get("num_trials")
+    if current is None:
+        raise UsageError(f"{study.root} runs every configuration of its space already (no "
+                         "--num-trials limit); there is nothing to extend.")
+    if num_trials < current:
+        raise UsageError(f"{study.root} already has a budget of {current} trials; a budget can "
+                         f"only grow: give more than {current}.")
+    if current == num_trials:
+        return current
+    options["num_trials"] = num_trials
+    study.write_sweep(frozen)
+    import time
+
+    store = Store.open(study.db)
+    try:
+        store.add_event("budget", time=time.time(),
+                        data={"num_trials": num_trials, "was": current, "by": by})
+    finally:
+        store.close()
+    return current

@@ -47,7 +47,8 @@
       el("td", {}, s.live ? el("span", { class: "badge live" }, "running") : el("span", { class: "badge idle" }, "not running")),
       el("td", { class: "num" }, s.n_trials),
       el("td", {}, Object.entries(s.counts).map(([k, n]) => n + " " + k).join(", ")),
-      el("td", {}, s.best ? s.metric + " = " + fmt(s.best.value) + " (trial " + s.best.trial_id + ")" : "—"),
+      el("td", {}, s.best ? s.metric + " = " + fmt(s.best.value) + (s.best.n > 1 ? " ± " + fmt(s.best.sd) + " (mean of " + s.best.n + " runs)"
+        : " (trial " + s.best.trial_id + ")") : "—"),
       el("td", { class: "muted small" }, s.path)));
     setMain(el("h1", {}, "Studies"),
       el("div", { class: "table-wrap" }, el("table", { id: "studies" },
@@ -111,26 +112,49 @@
     renderParallel(b);
     renderCurves(b);
     renderTimeline(b);
+    tidyCards(s.live);
     refreshImportance();
+  }
+
+  // A finished study shows no empty panel: a chart card with nothing to draw is hidden (while a
+  // sweep runs its note says what the chart waits for).
+  function tidyCards(live) {
+    let changed = false;
+    const charts = [...document.querySelectorAll("#main .card > .chart")];
+    charts.forEach((chart) => {
+      const empty = !!chart.querySelector(":scope > p.note") && !chart.querySelector(".main-svg");
+      const display = empty && !live ? "none" : "";
+      const card = chart.closest(".card");
+      if (card.style.display !== display) changed = true;
+      card.style.display = display;
+    });
+    // a chart whose neighbour was hidden now has the whole row: draw it at its new width
+    if (changed) charts.filter((c) => c.querySelector(".main-svg")).forEach((c) => window.Plotly.Plots.resize(c));
   }
 
   function renderCards(b) {
     const s = b.summary;
     const chips = Object.keys(STATE_COLORS).filter((k) => s.counts[k]).map((k) =>
       el("span", { class: "chip", "data-state": k }, el("span", { class: "badge " + k }, s.counts[k]), k));
+    // the best configuration by its mean over its runs (repetitions, seeds), never its luckiest run
+    const runs = s.best ? (s.best.trial_ids || [s.best.trial_id]).filter((id) => id >= 0) : [];
+    const spread = s.best && s.best.n > 1 ? " ± " + fmt(s.best.sd) : "";
     const best = s.best
-      ? [el("div", { class: "big", id: "best-value" }, fmt(s.best.value)),
-        el("div", {}, el("a", { href: "#/study/" + s.id + "/trial/" + s.best.trial_id }, "trial " + s.best.trial_id)),
+      ? [el("div", { class: "big", id: "best-value" }, fmt(s.best.value) + spread),
+        el("div", { class: "small", id: "best-runs" }, s.best.n > 1 ? "mean ± SD of " + s.best.n + " runs: " : "",
+          ...runs.map((id, i) => [i ? ", " : "", el("a", { href: "#/study/" + s.id + "/trial/" + id }, "trial " + id)]).flat(),
+          runs.length < s.best.n ? " and the reference run" : ""),
         el("div", { class: "muted small" }, fmtConfig(s.best.config))]
       : [el("div", { class: "big" }, "—"), el("div", { class: "muted small" }, "no completed trial yet")];
     const seeds = b.seed_groups.length
-      ? el("a", { href: "#/study/" + s.id + "/seeds" }, b.seed_groups.length + " configurations with several seeds")
-      : el("span", { class: "muted" }, "no configuration ran with several seeds");
+      ? el("a", { href: "#/study/" + s.id + "/seeds" }, b.seed_groups.length + (b.seed_groups.length === 1 ? " configuration" : " configurations") +
+        " run more than once: mean ± SD")
+      : el("span", { class: "muted" }, "no configuration ran more than once");
     document.getElementById("cards").replaceChildren(
       el("div", { class: "card" }, el("div", { class: "muted" }, "Trials"),
         el("div", { class: "big", id: "n-trials" }, s.n_trials), el("div", { class: "chips" }, chips)),
       el("div", { class: "card" }, el("div", { class: "muted" }, "Best " + s.metric + " (" + s.mode + ")"), best),
-      el("div", { class: "card" }, el("div", { class: "muted" }, "Seed gathering"), el("div", {}, seeds)));
+      el("div", { class: "card" }, el("div", { class: "muted" }, s.seed_study ? "Seed gathering" : "Repetitions and seeds"), el("div", {}, seeds)));
   }
 
   // -- trials table -----------------------------------------------------------------------------
@@ -146,6 +170,7 @@
     primary.concat(others).forEach((m) => cols.push({ key: "m:" + m, label: m, get: (t) => (t.metrics || {})[m], num: true }));
     Object.keys(b.params).forEach((p) => cols.push({ key: "p:" + p, label: p, get: (t) => t.config[p], num: b.params[p] === "number" }));
     cols.push({ key: "resource", label: "budget", get: (t) => t.resource, num: true });
+    cols.push({ key: "steps", label: "steps run", get: (t) => t.steps, num: true });
     cols.push({ key: "slot", label: "slot/GPU", get: (t) => (t.worker_id === null ? null : (t.gpu ? "GPU " + t.gpu + " · " : "") + t.worker_id) });
     cols.push({ key: "duration", label: "duration", get: (t) => t.duration, num: true, render: (t) => fmtDuration(t.duration) });
     cols.push({ key: "error", label: "error", get: (t) => (t.error_kind ? t.error_kind + ": " + (t.error || "") : null) });
@@ -185,6 +210,7 @@
       return c === 0 ? x.trial_id - y.trial_id : (sortCol.get(x) === null || sortCol.get(x) === undefined || sortCol.get(y) === null || sortCol.get(y) === undefined ? c : c * view.sort.dir);
     });
     const bestId = b.summary.best ? b.summary.best.trial_id : null;
+    const bestRuns = new Set(b.summary.best ? b.summary.best.trial_ids || [bestId] : []);
     table.tHead.replaceChildren(el("tr", {}, cols.map((c) => el("th", {
       class: "sortable" + (c.key === sortCol.key ? (view.sort.dir > 0 ? " sorted-asc" : " sorted-desc") : ""),
       "data-key": c.key,
@@ -193,7 +219,7 @@
         renderTable();
       },
     }, c.label))));
-    table.tBodies[0].replaceChildren(...rows.map((t) => el("tr", { class: t.trial_id === bestId ? "best" : null, "data-trial": t.trial_id },
+    table.tBodies[0].replaceChildren(...rows.map((t) => el("tr", { class: t.trial_id === bestId ? "best" : bestRuns.has(t.trial_id) ? "best-run" : null, "data-trial": t.trial_id },
       cols.map((c) => {
         if (c.key === "trial_id") return el("td", { class: "num" }, el("a", { href: "#/study/" + b.summary.id + "/trial/" + t.trial_id }, t.trial_id));
         return el("td", { class: c.num ? "num" : null }, c.render ? c.render(t) : fmt(c.get(t)));
@@ -209,7 +235,10 @@
     view.importanceKey = final;
     const token = view.token;
     const result = await api("/api/studies/" + study.id + "/importance");
-    if (token === view.token) renderImportance(result, study.bundle.summary.metric);
+    if (token === view.token) {
+      renderImportance(result, study.bundle.summary.metric);
+      tidyCards(study.bundle.summary.live);
+    }
   }
 
   // -- live updates -----------------------------------------------------------------------------
@@ -314,14 +343,14 @@
     setCrumbs([{ text: "Studies", href: "#/studies" }, { text: s.name, href: "#/study/" + studyId }, { text: "seeds" }]);
     const groups = b.seed_groups;
     if (!groups.length) {
-      setMain(el("h1", {}, "Seed gathering"), el("p", { class: "note" }, "No configuration of this study ran with more than one seed."));
+      setMain(el("h1", {}, "Repetitions and seeds"), el("p", { class: "note" }, "No configuration of this study ran more than once."));
       return;
     }
     const rows = groups.map((g, i) => el("tr", {}, el("td", {}, "#" + (i + 1)), el("td", {}, fmtConfig(g.config)),
       el("td", { class: "num" }, g.n), el("td", { class: "num" }, fmt(g.mean)), el("td", { class: "num" }, fmt(g.sd)),
       el("td", { class: "num" }, fmt(g.sem)), el("td", { class: "num" }, fmt(g.min)), el("td", { class: "num" }, fmt(g.max)),
-      el("td", { class: "small" }, g.runs.map((r) => "seed " + fmt(r.seed) + ": " + fmt(r.value)).join(", "))));
-    setMain(el("h1", {}, "Seed gathering: " + s.metric + " per seed"),
+      el("td", { class: "small" }, g.runs.map((r) => "seed " + fmt(r.seed) + (r.reference ? " (reference run)" : "") + ": " + fmt(r.value)).join(", "))));
+    setMain(el("h1", {}, (s.seed_study ? "Seed gathering: " : "Repetitions: ") + s.metric + " per run, configurations ranked by their mean"),
       el("div", { class: "card" }, el("div", { id: "chart-seeds", class: "chart tall" })),
       el("div", { class: "table-wrap", style: "margin-top:12px" }, el("table", { id: "seeds" },
         el("thead", {}, el("tr", {}, ["", "configuration", "n", "mean", "SD", "SEM", "min", "max", "per seed"].map((h) => el("th", {}, h)))),

@@ -22,6 +22,12 @@
       bx.push(t.trial_id); by.push(best);
     });
     traces.push({ type: "scatter", mode: "lines", name: "best so far", x: bx, y: by, line: { shape: "hv", color: "#e8590c", width: 2 } });
+    const winners = new Set(b.summary.best ? b.summary.best.trial_ids || [b.summary.best.trial_id] : []);
+    const won = done.filter((t) => winners.has(t.trial_id));
+    if (won.length) {
+      traces.push({ type: "scatter", mode: "markers", name: "best configuration", x: won.map((t) => t.trial_id), y: won.map((t) => t.value),
+        marker: { size: 14, color: "rgba(0,0,0,0)", line: { color: "#e8590c", width: 2.5 } }, hoverinfo: "skip" });
+    }
     plot("chart-history", traces, { xaxis: { title: { text: "trial" } }, yaxis: { title: { text: metric } },
       legend: { orientation: "h", y: 1.12 } });
   }
@@ -59,19 +65,31 @@
       .slice(0, MAX_CURVES);
   }
 
+  const WINNER = "#e8590c";
+
   function renderCurves(b) {
     const metric = b.summary.metric;
     const traces = [];
     const shown = curveTrials(b);
-    shown.forEach((t) => {
-      const points = (t.reports || []).filter((r) => typeof r.metrics[metric] === "number");
-      if (!points.length) return;
-      traces.push({ type: "scatter", mode: points.length > 1 ? "lines" : "markers", name: "trial " + t.trial_id, showlegend: false,
+    const winners = new Set(b.summary.best ? b.summary.best.trial_ids || [b.summary.best.trial_id] : []);
+    const curves = shown.map((t) => [t, (t.reports || []).filter((r) => typeof r.metrics[metric] === "number")])
+      .filter(([, points]) => points.length);
+    // a study whose trials report once (a summary file read at the end) has no curves to draw
+    const anyCurve = curves.some(([, points]) => points.length > 1);
+    if (!anyCurve) return emptyChart("chart-curves", "No intermediate reports of " + metric + " yet.");
+    let winnerLegend = false;
+    curves.sort(([x], [y]) => (winners.has(x.trial_id) ? 1 : 0) - (winners.has(y.trial_id) ? 1 : 0));  // winner on top
+    curves.forEach(([t, points]) => {
+      const won = winners.has(t.trial_id);
+      traces.push({ type: "scatter", mode: points.length > 1 ? "lines" : "markers",
+        name: won ? "best configuration" : "trial " + t.trial_id, showlegend: won && !winnerLegend,
+        legendgroup: won ? "winner" : undefined,
         x: points.map((r) => (r.step === null ? r.seq : r.step)), y: points.map((r) => r.metrics[metric]),
-        line: { color: STATE_COLORS[t.state] || "#888", width: 1.5 }, opacity: 0.75,
-        hovertemplate: "trial " + t.trial_id + " (" + t.state + ")<br>step %{x}<br>" + metric + " %{y}<extra></extra>" });
+        line: { color: won ? WINNER : (STATE_COLORS[t.state] || "#888"), width: won ? 3.5 : 1.2 },
+        opacity: won ? 1 : 0.45,
+        hovertemplate: "trial " + t.trial_id + " (" + t.state + (won ? ", best" : "") + ")<br>step %{x}<br>" + metric + " %{y}<extra></extra>" });
+      if (won) winnerLegend = true;
     });
-    if (!traces.length) return emptyChart("chart-curves", "No intermediate reports of " + metric + " yet.");
     const symbols = { stopped: "x", paused: "square", resumed: "triangle-right" };
     const colors = { stopped: "#e03131", paused: "#f59f00", resumed: "#1c7ed6" };
     Object.keys(symbols).forEach((kind) => {
@@ -121,10 +139,12 @@
     const entries = Object.entries(result.params);
     if (!entries.length) return emptyChart("chart-importance", result.note || "No importance yet.");
     entries.reverse();
+    const caveat = result.note ? [{ text: result.note, xref: "paper", yref: "paper", x: 0, y: 1.02, xanchor: "left",
+      yanchor: "bottom", showarrow: false, font: { size: 11, color: "#c92a2a" } }] : [];
     plot("chart-importance", [{ type: "bar", orientation: "h", y: entries.map((e) => e[0]), x: entries.map((e) => e[1]),
       marker: { color: "#3b5bdb" }, text: entries.map((e) => (100 * e[1]).toFixed(0) + "%"), textposition: "auto" }],
     { xaxis: { title: { text: "importance for " + metric + " (fANOVA, " + result.n + " trials)" }, range: [0, 1] },
-      margin: { l: 110, r: 20, t: 10, b: 45 } });
+      annotations: caveat, margin: { l: 110, r: 20, t: caveat.length ? 30 : 10, b: 45 } });
   }
 
   ns.charts = { renderHistory, renderParallel, renderCurves, renderTimeline, renderImportance };

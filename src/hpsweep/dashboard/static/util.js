@@ -95,6 +95,8 @@
   function plot(id, traces, layout) {
     const node = document.getElementById(id);
     if (!node) return;
+    // a note left by emptyChart must not stay drawn over the chart that replaces it
+    node.querySelectorAll(":scope > p.note").forEach((p) => p.remove());
     const base = { margin: { l: 60, r: 20, t: 10, b: 45 }, paper_bgcolor: "#fff", plot_bgcolor: "#fff",
       font: { size: 12 }, hovermode: "closest" };
     window.Plotly.react(node, traces, Object.assign(base, layout || {}), PLOT_CONFIG);
