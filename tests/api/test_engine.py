@@ -278,3 +278,32 @@ def test_results_before_any_search_are_usage_errors() -> None:
     with pytest.raises(UsageError, match="no search"):
         engine.best_value()
     assert np.isfinite(SearchConfig().min_resource)
+
+
+# -- budgets and scheduler options -------------------------------------------------------------
+
+def three_steps(params: dict[str, Any], trial: TrialHandle) -> float:
+    for step in (1, 2, 3):
+        trial.report({"loss": params["x"] + 1.0 / step}, step)
+    return params["x"] + 1.0 / 3
+
+
+def test_a_resource_budget_ends_the_search(tmp_path: Path) -> None:
+    """Trials of 3 steps and a budget of 5: the first completes, the second is stopped at the
+    report that spends the budget, and no third starts."""
+    engine = SearchEngine(config(tmp_path, strategy="random", n_trials=10, metric="loss",
+                                 direction="minimize", resource_budget=5))
+    result = engine.search(three_steps, SearchSpace().add_float("x", 0, 1))
+    states = [t.state for t in sorted(result.trials, key=lambda t: t.trial_id)]
+    assert states == [TrialState.COMPLETED, TrialState.STOPPED]
+
+
+def test_scheduler_options_come_from_the_spec(tmp_path: Path) -> None:
+    ok = config(tmp_path, strategy="hyperband", n_trials=4, metric="loss", direction="minimize",
+                max_resource=3, scheduler_options={"brackets": 1})
+    result = SearchEngine(ok).search(three_steps, SearchSpace().add_float("x", 0, 1))
+    assert all(t.state.is_final for t in result.trials)
+    bad = config(tmp_path, study_name="bad", strategy="hyperband", n_trials=4, metric="loss",
+                 direction="minimize", max_resource=3, scheduler_options={"probability_sh": 0.5})
+    with pytest.raises(UsageError, match="does not take option\\(s\\) probability_sh"):
+        SearchEngine(bad).search(three_steps, SearchSpace().add_float("x", 0, 1))

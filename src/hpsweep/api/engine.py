@@ -53,6 +53,12 @@ class SearchConfig:
     step the objective reports up to, e.g. its number of epochs). Pruning applies only to objectives that take the
     ``trial`` argument. A paused Hyperband trial is run again up to the larger ``trial.resource``
     (keep a checkpoint in ``trial.trial_dir`` to continue instead of starting over).
+
+    Budgets besides ``n_trials``, the first met ends the search: ``timeout`` (seconds for the
+    whole search, as Optuna's ``optimize(timeout=...)``) and ``resource_budget`` (the sum over
+    trials of the largest step each reported). ``scheduler_options`` are the pruner's own options
+    by their names in its spec (``hpsweep.schedulers.scheduler_options(name)``), e.g.
+    ``{"brackets": 1}``; one it does not take is refused.
     """
 
     strategy: str = "bayesian"
@@ -70,6 +76,9 @@ class SearchConfig:
     timeout_per_trial: float | None = 3600
     seed: int | None = None
     max_resource: int | None = None
+    timeout: float | None = None
+    resource_budget: float | None = None
+    scheduler_options: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> None:
         """Raise :class:`UsageError` naming the field, its value and the fix."""
@@ -287,6 +296,8 @@ class SearchEngine:
             min_resource=cfg.min_resource, max_resource=cfg.max_resource,
             reduction_factor=cfg.reduction_factor, executor="function", parallel=cfg.n_jobs,
             timeout_per_trial=cfg.timeout_per_trial, name=cfg.study_name,
+            time_budget=cfg.timeout, resource_budget=cfg.resource_budget,
+            scheduler_options=dict(cfg.scheduler_options),
         )
         create_study(study, options, Sweep(space=space, kind="api"))
         ref = _objective_ref(objective_fn)
