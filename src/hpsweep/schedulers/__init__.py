@@ -14,6 +14,7 @@ from hpsweep.schedulers.factory import (
     SCHEDULERS,
     all_options,
     make_scheduler,
+    register_scheduler,
     scheduler_class,
     scheduler_options,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "geometric_rungs",
     "linear_rungs",
     "make_scheduler",
+    "register_scheduler",
     "scheduler_class",
     "scheduler_options",
 ]

@@ -14,11 +14,12 @@ from hpsweep.schedulers._options import OptionInfo
 from hpsweep.schedulers.base import Scheduler
 from hpsweep.search.base import Mode, Searcher
 
-__all__ = ["SCHEDULERS", "all_options", "make_scheduler", "scheduler_class", "scheduler_options"]
+__all__ = ["SCHEDULERS", "all_options", "make_scheduler", "register_scheduler", "scheduler_class",
+           "scheduler_options"]
 
 # name -> "module:class"; imported on use. The modules import their heavy dependencies
 # (scikit-learn, SciPy) only when a scheduler is built, so reading the specs stays cheap.
-SCHEDULERS: dict[str, str] = {
+SCHEDULERS: dict[str, str | type[Scheduler]] = {
     "fifo": "hpsweep.schedulers.base:FIFOScheduler",
     "median": "hpsweep.schedulers.median:MedianStoppingScheduler",
     "asha": "hpsweep.schedulers.asha:ASHAScheduler",
@@ -38,9 +39,20 @@ def _key(name: str) -> str:
     return str(key)
 
 
+def register_scheduler(name: str, target: str | type[Scheduler]) -> None:
+    """Make ``--scheduler name`` (and ``make_scheduler(name)``) build ``target``: a class, or
+    ``"module:Class"`` imported on first use. Its ``Options`` spec gives its flags."""
+    if not isinstance(name, str) or not name or name != name.strip().lower():
+        raise UsageError(f"a scheduler name is one lower-case word, got {name!r}.")
+    SCHEDULERS[name] = target
+
+
 def scheduler_class(name: str) -> type[Scheduler]:
     """The scheduler class registered as ``name``."""
-    module, _, attr = SCHEDULERS[_key(name)].partition(":")
+    target = SCHEDULERS[_key(name)]
+    if not isinstance(target, str):
+        return target
+    module, _, attr = target.partition(":")
     cls: type[Scheduler] = getattr(importlib.import_module(module), attr)
     return cls
 
