@@ -217,6 +217,8 @@ class FileTail:
                 budget -= len(data)
                 full = len(data) == self.chunk
                 end = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
+                if final and not full:
+                    end = len(data)  # the last line, complete or not
                 if end <= 0:
                     if not full and not final:
                         break  # a partial line: wait for its end
