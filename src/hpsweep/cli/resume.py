@@ -18,9 +18,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from hpsweep.cli._drive import drive
 
-    study = StudyDir(args.study_dir).require()
+    study = StudyDir(args.study_dir)
+    if not study.creation_unfinished():
+        study.require()
     study.acquire()
     try:
+        study.finish_creation()  # a controller killed between sweep.json and study.db
+        study.require()
         return drive(study, args)
     finally:
         study.release()
