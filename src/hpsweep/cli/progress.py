@@ -32,6 +32,19 @@ def _best(trials: Sequence[TrialRecord], metric: str, mode: str) -> TrialRecord 
     return (min if mode == "min" else max)(done, key=lambda t: t.value(metric) or 0.0)
 
 
+def _shown(trial: TrialRecord, metric: str) -> Any:
+    """The metric as the trial reported it: a number (``inf`` stays ``inf``; only a value that
+    is no number at all is ``nan``), or None when missing."""
+    value = trial.value(metric)
+    if value is None or not math.isnan(value):
+        return value
+    raw = trial.last_metrics.get(metric)
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        return value
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
@@ -58,7 +71,7 @@ class Display:
     def on_event(self, kind: str, trial: TrialRecord | None, tuner: Tuner) -> None:
         if self.quiet or trial is None or kind != "end" or self.options is None:
             return
-        value = trial.value(self.options.metric)
+        value = _shown(trial, self.options.metric)
         extra = f" {self.options.metric}={_fmt(value)}" if value is not None else ""
         error = f" ({trial.error_kind.value}: {trial.error})" if trial.error_kind else ""
         print(f"trial {trial.trial_id:4d} {trial.state.value:<11}{extra}{error}  "

@@ -1,8 +1,9 @@
 """``results.csv``: every trial that has ended, kept complete on disk at every moment.
 
-Rows are appended as trials end; when a new parameter or metric column appears the whole file is
-rewritten (atomically, through a temporary file and a rename). A sweep killed at any point leaves a
-CSV that lists every trial that had ended.
+Rows are appended as trials end (written before the store records the end, see
+``Store.before_final``, so the file never lags behind the store); when a new parameter or metric
+column appears the whole file is rewritten (atomically, through a temporary file and a rename).
+A sweep killed at any point leaves a CSV that lists every trial that had ended.
 """
 
 from __future__ import annotations
@@ -76,8 +77,10 @@ class ResultsCsv:
         self._write_all()
 
     def record(self, trial: TrialRecord) -> None:
-        """Add or replace one ended trial."""
+        """Add or replace one ended trial (nothing to do when its row is already there)."""
         row = trial_row(trial)
+        if self._rows.get(trial.trial_id) == row and self.path.exists():
+            return
         replaced = trial.trial_id in self._rows
         self._rows[trial.trial_id] = row
         new_columns = self._learn(row)

@@ -13,7 +13,7 @@ import json
 import math
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +101,9 @@ class Store:
         self._conn = conn
         self.path = path
         self.readonly = readonly
+        # Called with a trial about to be stored in a final state, before the write, so that a
+        # copy kept elsewhere (results.csv) never lags behind the store.
+        self.before_final: Callable[[TrialRecord], None] | None = None
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
@@ -264,7 +267,10 @@ class Store:
 
     def update_trial(self, trial: TrialRecord, *, event: str | None = None,
                      data: dict[str, Any] | None = None, time: float | None = None) -> None:
-        """Write every mutable field of ``trial``; optionally log an event in the same transaction."""
+        """Write every mutable field of ``trial``; optionally log an event in the same transaction.
+        A final state goes to :attr:`before_final` first."""
+        if self.before_final is not None and trial.state.is_final:
+            self.before_final(trial)
         with self._tx() as conn:
             self._update(conn, trial)
             if event is not None:

@@ -198,12 +198,14 @@ def load_study(study: StudyDir, *, callbacks: Sequence[TunerCallback] = (),
     )
     if not Path(options.cwd).is_dir():
         raise StudyError(f"the sweep's working directory {options.cwd} no longer exists.")
+    csv = ResultsCsv(study.csv, param_names=list(sweep.space.names))
+    store.before_final = csv.record  # results.csv has a trial as soon as the store says it ended
     tuner = Tuner(
         store=store, scheduler=scheduler, executor=executor or make_executor(options),
         launcher=launcher, metrics=options.metrics, num_trials=options.num_trials,
         repetitions=max(options.repetitions, sweep.repetitions), max_failures=options.max_failures,
         timeout_per_trial=options.timeout_per_trial, seed=int(options.seed or 0),
-        csv=ResultsCsv(study.csv, param_names=list(sweep.space.names)), callbacks=callbacks,
+        csv=csv, callbacks=callbacks,
         on_interrupted=options.on_interrupted,  # type: ignore[arg-type]
     )
     return tuner, store, options, sweep
