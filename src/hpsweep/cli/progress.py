@@ -39,6 +39,8 @@ def _shown(trial: TrialRecord, metric: str) -> Any:
     if value is None or not math.isnan(value):
         return value
     raw = trial.last_metrics.get(metric)
+    if raw is None or isinstance(raw, bool):
+        return value
     try:
         return float(raw)
     except (TypeError, ValueError):
