@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from hpsweep._faults import kill_point
 from hpsweep.errors import UsageError
 from hpsweep.executors import _wrap
 from hpsweep.executors._reaper import ENV_KEY as REAPER_ENV
@@ -228,6 +229,7 @@ class LocalExecutor(Executor):
                                            f"cannot start {spec.argv[0]!r}: {exc.strerror or exc}"))
             return
         self._tell_reaper(f"+{proc.pid}")
+        kill_point("launch")
         pidfd = None
         with contextlib.suppress(OSError, AttributeError):
             pidfd = os.pidfd_open(proc.pid)
@@ -302,8 +304,12 @@ class LocalExecutor(Executor):
 
     def _tail(self, run: _Run, *, final: bool) -> list[ExecutorEvent]:
         now = self.clock.now()
-        return [ReportEvent(run.spec.trial_id, p.step, p.metrics, now)
-                for p in self.parser.read(run.reports, run.stdout, final=final)]
+        events: list[ExecutorEvent] = [
+            ReportEvent(run.spec.trial_id, p.step, p.metrics, now)
+            for p in self.parser.read(run.reports, run.stdout, final=final)]
+        if events:
+            kill_point("report")
+        return events
 
     def _finish(self, run: _Run) -> list[ExecutorEvent]:
         code = run.proc.wait()  # the wrapper ended the trial's tree before it exited
@@ -329,6 +335,7 @@ class LocalExecutor(Executor):
             message = f"ran past its timeout of {run.spec.timeout:g} s and was killed"
         events.append(ExitEvent(run.spec.trial_id, code, self.clock.now(), kind, message,
                                 stopped=run.stop_requested))
+        kill_point("exit")
         return events
 
     # -- stopping --------------------------------------------------------------------------------

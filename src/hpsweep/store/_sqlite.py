@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hpsweep._faults import kill_point
 from hpsweep.errors import StudyError
 from hpsweep.trial import ErrorKind, Report, TrialRecord, TrialState
 
@@ -276,6 +277,8 @@ class Store:
             if event is not None:
                 self._event(conn, time if time is not None else trial.finished or 0.0,
                             trial.trial_id, event, data or {})
+        if trial.state.is_final:
+            kill_point("stored")
 
     @staticmethod
     def _update(conn: sqlite3.Connection, t: TrialRecord) -> None:

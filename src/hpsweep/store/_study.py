@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from hpsweep._faults import kill_point
 from hpsweep.errors import StudyError, StudyLockedError
 
 __all__ = ["StudyDir", "write_failure"]
@@ -109,6 +110,7 @@ class StudyDir:
             raise StudyError(f"{self.sweep_file} is not valid JSON: {exc}") from exc
 
     def write_sweep(self, sweep: dict[str, Any]) -> None:
+        kill_point("before-study")
         tmp = self.sweep_file.with_suffix(".tmp")
         try:
             tmp.write_text(json.dumps(sweep, indent=2, default=str))
@@ -116,6 +118,7 @@ class StudyDir:
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise write_failure(self.sweep_file, exc, self.root) from None
+        kill_point("after-sweep")
 
     # -- the controller lock ---------------------------------------------------------------------
     def acquire(self) -> None:
