@@ -1,19 +1,19 @@
 """The reaper: kills a controller's trial processes when the controller dies.
 
 Started by the local executor in its own session, with the controller's token as argument. It
-reads its stdin, a pipe from the controller, on which the controller writes ``+PID`` when it
-starts a trial's wrapper (see ``_wrap``) and ``-PID`` when that wrapper has ended. When the pipe
-closes (the controller exited or was killed, even with SIGKILL) the reaper
+blocks reading its stdin, a pipe from the controller; when that closes (the controller exited or
+was killed, even with SIGKILL) it
 
-1. waits for the wrappers it was given: they saw the same death on their own lifelines and end
-   their trees themselves (SIGTERM, a grace period, SIGKILL), each tree being below its wrapper
-   (a child subreaper) however its processes detached;
-2. terminates, then kills, the process groups of every process whose environment carries
-   ``HPSWEEP_CONTROLLER=<token>`` (what a trial started outside a wrapper would carry);
-3. stops and kills whatever is still alive of the given wrappers' trees.
+1. gathers every process whose environment carries ``HPSWEEP_CONTROLLER=<token>`` (every trial's
+   wrapper and trial inherit it) and everything below them: the wrappers are child subreapers,
+   so a trial's processes stay below its wrapper however they detach, cleared environment
+   included;
+2. waits (a bounded time) for the wrappers, which saw the same death on their own lifelines, to
+   end their trees themselves (SIGTERM, a grace period, SIGKILL);
+3. terminates, then kills, the process groups of whatever still carries the token, and stops
+   and kills whatever is left of the trees gathered in step 1.
 
-Nothing is sent to it but two short lines per trial, so it costs the controller nothing while
-the sweep runs.
+Nothing is sent to it per trial, so it costs the controller nothing while the sweep runs.
 """
 
 from __future__ import annotations
@@ -47,12 +47,29 @@ def marked_groups(token: str) -> set[int]:
     return groups
 
 
-def reap(token: str, grace: float, wrappers: set[int] | None = None) -> None:
+def marked_pids(token: str) -> set[int]:
+    """The processes that carry ``token`` in their environment."""
+    needle = f"{ENV_KEY}={token}".encode()
+    found: set[int] = set()
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as fh:
+                if needle in fh.read().split(b"\0"):
+                    found.add(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def reap(token: str, grace: float) -> None:
     """End every process of the dead controller (see the module's docstring)."""
-    wrappers = {p for p in (wrappers or set()) if alive(p)}
-    trees = descendants(wrappers) | wrappers
+    marked = {p for p in marked_pids(token) if alive(p)}
+    trees = descendants(marked) | marked
     deadline = time.monotonic() + 2 * grace + 5.0
-    while time.monotonic() < deadline and any(alive(p) for p in wrappers):
+    while time.monotonic() < deadline and any(alive(p) for p in marked):
         time.sleep(0.05)
     for sig in (signal.SIGTERM, signal.SIGKILL):
         groups = marked_groups(token) - {os.getpgid(0)}
@@ -70,15 +87,9 @@ def reap(token: str, grace: float, wrappers: set[int] | None = None) -> None:
 def main() -> None:
     token = sys.argv[1]
     grace = float(sys.argv[2]) if len(sys.argv) > 2 else 3.0
-    wrappers: set[int] = set()
-    for line in sys.stdin.buffer:  # ends at EOF: the controller is gone
-        text = line.strip()
-        with contextlib.suppress(ValueError):
-            if text.startswith(b"+"):
-                wrappers.add(int(text[1:]))
-            elif text.startswith(b"-"):
-                wrappers.discard(int(text[1:]))
-    reap(token, grace, wrappers)
+    while sys.stdin.buffer.read(65536):
+        pass  # only EOF matters
+    reap(token, grace)
 
 
 if __name__ == "__main__":

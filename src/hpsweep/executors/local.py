@@ -7,9 +7,9 @@ what is left of it when the trial's process ends, and writes ``exit.json`` in th
 (so the exit is on disk even if the controller is dead at that moment). Exits are noticed at once
 through pidfds; reports are read by tailing the report file and stdout. If the controller dies,
 even by SIGKILL, the wrappers see their lifeline pipe close and end their trees, and a separate
-reaper process (given every wrapper's pid) kills whatever is left, so no trial outlives its
-controller. The controller is itself a child subreaper: a process whose wrapper was killed is
-re-parented to it, and it kills those that carry its token.
+reaper process (which finds the wrappers by a token in their environment) kills whatever is
+left, so no trial outlives its controller. The controller is itself a child subreaper: a
+process whose wrapper was killed is re-parented to it, and it kills those that carry its token.
 """
 
 from __future__ import annotations
@@ -159,14 +159,7 @@ class LocalExecutor(Executor):
                 stdin=subprocess.PIPE, start_new_session=True,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
-            for run in self._runs.values():
-                self._tell_reaper(f"+{run.proc.pid}")
 
-    def _tell_reaper(self, line: str) -> None:
-        if self._reaper is not None and self._reaper.stdin is not None:
-            with contextlib.suppress(OSError):
-                self._reaper.stdin.write(f"{line}\n".encode())
-                self._reaper.stdin.flush()
 
     def _reap_adopted(self) -> None:
         """Kill and reap processes re-parented to this controller (their wrapper was killed)
@@ -228,7 +221,6 @@ class LocalExecutor(Executor):
             self._pending.append(ExitEvent(spec.trial_id, None, self.clock.now(), ErrorKind.LAUNCH,
                                            f"cannot start {spec.argv[0]!r}: {exc.strerror or exc}"))
             return
-        self._tell_reaper(f"+{proc.pid}")
         kill_point("launch")
         pidfd = None
         with contextlib.suppress(OSError, AttributeError):
@@ -313,7 +305,6 @@ class LocalExecutor(Executor):
 
     def _finish(self, run: _Run) -> list[ExecutorEvent]:
         code = run.proc.wait()  # the wrapper ended the trial's tree before it exited
-        self._tell_reaper(f"-{run.proc.pid}")
         if code == -signal.SIGKILL:  # the wrapper itself was killed: its orphans came here
             self._reap_adopted()
         if run.pidfd is not None:
