@@ -173,3 +173,26 @@ def test_a_carriage_return_flood_does_not_grow_the_reader(tmp_path: Path) -> Non
     assert tail.offset == log.stat().st_size and total > 1
     assert MetricParser().parse_stdout_line(last) is not None
     os.sync()
+
+
+def test_escapers_die_even_when_their_wrapper_is_killed(tmp_path: Path) -> None:
+    """With a writable cgroup v2 folder each trial has a cgroup of its own, which outlives a
+    wrapper killed with SIGKILL and is emptied by the controller."""
+    from hpsweep.executors._wrap import CGROUP_PREFIX, cgroup_base
+
+    if cgroup_base() is None:
+        pytest.skip("no writable cgroup v2 folder here")
+    executor = LocalExecutor(slots=1, kill_grace=1.0)
+    try:
+        slot = executor.reserve()
+        assert slot is not None
+        executor.launch(slot, spec(tmp_path, "wait"))
+        pids = escaped_pids(tmp_path / "pids")
+        assert all(CGROUP_PREFIX in Path(f"/proc/{p}/cgroup").read_text() for p in pids)
+        wrapper = executor.pid_of(0)
+        assert wrapper is not None
+        os.kill(wrapper, signal.SIGKILL)
+        run_until_exit(executor)
+        assert_all_die(pids)
+    finally:
+        executor.shutdown(kill=True)

@@ -10,8 +10,9 @@ was killed, even with SIGKILL) it
    included;
 2. waits (a bounded time) for the wrappers, which saw the same death on their own lifelines, to
    end their trees themselves (SIGTERM, a grace period, SIGKILL);
-3. terminates, then kills, the process groups of whatever still carries the token, and stops
-   and kills whatever is left of the trees gathered in step 1.
+3. terminates, then kills, the process groups of whatever still carries the token, stops and
+   kills whatever is left of the trees gathered in step 1, and empties the per-trial cgroups
+   (cgroup v2, where the wrappers could make them) that a killed wrapper left.
 
 Nothing is sent to it per trial, so it costs the controller nothing while the sweep runs.
 """
@@ -24,7 +25,14 @@ import signal
 import sys
 import time
 
-from hpsweep.executors._wrap import alive, descendants, kill_tree
+from hpsweep.executors._wrap import (
+    alive,
+    cgroup_base,
+    descendants,
+    empty_cgroup,
+    kill_tree,
+    trial_cgroup,
+)
 
 ENV_KEY = "HPSWEEP_CONTROLLER"
 
@@ -82,6 +90,11 @@ def reap(token: str, grace: float) -> None:
         while time.monotonic() < deadline and marked_groups(token):
             time.sleep(0.05)
     kill_tree({p for p in trees if alive(p)})
+    base = cgroup_base()
+    if base is not None:  # the cgroups of wrappers that were killed before they could empty them
+        for pid in marked:
+            if os.path.isdir(trial_cgroup(base, pid)):
+                empty_cgroup(trial_cgroup(base, pid), base)
 
 
 def main() -> None:

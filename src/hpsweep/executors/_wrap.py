@@ -6,6 +6,9 @@ new session. The wrapper
 - makes itself a child subreaper (``prctl(PR_SET_CHILD_SUBREAPER)``), so every process the trial
   starts, however it detaches (a new session, a double fork, ``setsid``, a cleared environment),
   is re-parented to the wrapper and never to init while the wrapper lives;
+- where its cgroup v2 folder is writable, moves into a cgroup of its own
+  (``hpsweep-trial-<wrapper pid>``) that the trial inherits, emptied (``cgroup.kill``) and removed
+  when the trial ends: even a killed wrapper leaves its trial's processes findable there;
 - starts ARGV in a process group of its own and waits for it;
 - forwards SIGTERM, SIGINT and SIGHUP to the trial's process group (a stop), and on SIGUSR1
   kills the whole tree at once (the stop's grace period is over);
@@ -43,6 +46,95 @@ def become_subreaper() -> bool:
         return int(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) == 0
     except (OSError, AttributeError):
         return False
+
+
+CGROUP_PREFIX = "hpsweep-trial-"
+
+
+def cgroup_base() -> str | None:
+    """This process's cgroup v2 folder when it is writable (a per-trial cgroup can be made
+    below it), else None (no unified hierarchy, or not delegated to us)."""
+    try:
+        with open("/proc/self/cgroup") as fh:
+            path = next((line[3:].strip() for line in fh if line.startswith("0::")), None)
+        if path is None:
+            return None
+        mount = None
+        with open("/proc/self/mountinfo") as fh:
+            for line in fh:
+                head, _, tail = line.partition(" - ")
+                if tail.startswith("cgroup2 "):
+                    mount = head.split()[4]
+                    break
+    except OSError:
+        return None
+    if mount is None:
+        return None
+    base = os.path.join(mount, path.lstrip("/")).rstrip("/")
+    return base if os.access(os.path.join(base, "cgroup.procs"), os.W_OK) else None
+
+
+def trial_cgroup(base: str, wrapper_pid: int) -> str:
+    """The cgroup folder of the trial whose wrapper is ``wrapper_pid``."""
+    return os.path.join(base, f"{CGROUP_PREFIX}{wrapper_pid}")
+
+
+def _write(path: str, text: str) -> bool:
+    try:
+        with open(path, "w") as fh:
+            fh.write(text)
+        return True
+    except OSError:
+        return False
+
+
+def enter_cgroup(base: str) -> str | None:
+    """Move this process into a new cgroup of its own below ``base`` (its children inherit it);
+    None when the kernel refuses."""
+    folder = trial_cgroup(base, os.getpid())
+    try:
+        os.mkdir(folder)
+    except OSError:
+        return None
+    if _write(os.path.join(folder, "cgroup.procs"), str(os.getpid())):
+        return folder
+    empty_cgroup(folder, base)
+    return None
+
+
+def empty_cgroup(folder: str, base: str, rounds: int = 200) -> None:
+    """Kill every process in the cgroup ``folder`` (this one moves back to ``base`` first) and
+    remove it."""
+    me = os.getpid()
+    _write(os.path.join(base, "cgroup.procs"), str(me))
+    for _ in range(rounds):
+        try:
+            with open(os.path.join(folder, "cgroup.procs")) as fh:
+                pids = [int(p) for p in fh.read().split() if int(p) != me]
+        except OSError:
+            return
+        if pids:
+            if not _write(os.path.join(folder, "cgroup.kill"), "1"):
+                signal_all(pids, signal.SIGKILL)
+            _reap_some()
+            time.sleep(0.005)
+            continue
+        try:
+            os.rmdir(folder)
+            return
+        except OSError:
+            time.sleep(0.005)
+
+
+def _reap_some() -> None:
+    """Reap children that have ended (as a subreaper, killed descendants come back here)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
 
 
 def _stat(pid: int) -> tuple[int, str] | None:
@@ -169,6 +261,8 @@ def main(argv: list[str]) -> int:
     command = argv[5:] if len(argv) > 4 and argv[4] == "--" else argv[4:]
     os.set_inheritable(lifeline, False)
     become_subreaper()
+    base = cgroup_base()
+    cgroup = enter_cgroup(base) if base is not None else None
     child = 0
 
     def forward(sig: int, _frame: object) -> None:
@@ -191,6 +285,8 @@ def main(argv: list[str]) -> int:
                                            signal.SIGUSR1, signal.SIGPIPE))
     except OSError as exc:
         print(f"hpsweep: cannot start {command[0]!r}: {exc.strerror or exc}", file=sys.stderr)
+        if cgroup is not None and base is not None:
+            empty_cgroup(cgroup, base)
         return 127
     pidfd = os.pidfd_open(child)
     lost = False
@@ -206,7 +302,9 @@ def main(argv: list[str]) -> int:
                 kill_tree([child])
     lost = lost or _readable(lifeline, 0)
     _, status = os.waitpid(child, 0)
-    # What the trial left behind dies with it; it is all below this subreaper.
+    # What the trial left behind dies with it; it is all below this subreaper (and in its cgroup).
+    if cgroup is not None and base is not None:
+        empty_cgroup(cgroup, base)
     while True:
         kill_tree(descendants([os.getpid()]))
         try:

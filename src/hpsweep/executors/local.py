@@ -307,6 +307,9 @@ class LocalExecutor(Executor):
         code = run.proc.wait()  # the wrapper ended the trial's tree before it exited
         if code == -signal.SIGKILL:  # the wrapper itself was killed: its orphans came here
             self._reap_adopted()
+            base = _wrap.cgroup_base()
+            if base is not None and os.path.isdir(_wrap.trial_cgroup(base, run.proc.pid)):
+                _wrap.empty_cgroup(_wrap.trial_cgroup(base, run.proc.pid), base)
         if run.pidfd is not None:
             os.close(run.pidfd)
         for fh in run.files:
