@@ -1,7 +1,7 @@
 """The trial wrapper: the parent of every local trial process, and the keeper of its tree.
 
-The local executor starts ``python -I -S _wrap.py LIFELINE_FD EXIT_FILE GRACE -- ARGV...`` in a
-new session. The wrapper
+The local executor starts ``python -I -S -c "import _wrap; ..." LIFELINE_FD EXIT_FILE GRACE --
+ARGV...`` (the module imported, so its compiled form is cached) in a new session. The wrapper
 
 - makes itself a child subreaper (``prctl(PR_SET_CHILD_SUBREAPER)``), so every process the trial
   starts, however it detaches (a new session, a double fork, ``setsid``, a cleared environment),

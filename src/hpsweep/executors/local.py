@@ -47,7 +47,10 @@ from hpsweep.trial import ErrorKind
 
 __all__ = ["EXIT_FILE", "LocalExecutor"]
 
-_WRAPPER = os.path.abspath(_wrap.__file__)
+# The wrapper is imported by a one-line bootstrap, not run as a script, so that its compiled
+# form is cached (a script is compiled at every start); ``-I -S``: no site, no user paths.
+_WRAPPER = (f"import sys; sys.path.append({os.path.dirname(os.path.abspath(_wrap.__file__))!r}); "
+            "import _wrap; sys.exit(_wrap.main(sys.argv))")
 
 
 def _launch_problem(argv: Sequence[str], cwd: str | None, path: str | None) -> str | None:
@@ -208,7 +211,7 @@ class LocalExecutor(Executor):
         err = (trial_dir / "stderr.log").open("ab")
         self._start_reaper()  # started before the child, so it can never miss one
         assert self._lifeline is not None
-        argv = [sys.executable, "-I", "-S", _WRAPPER, str(self._lifeline[0]), str(exit_file),
+        argv = [sys.executable, "-I", "-S", "-c", _WRAPPER, str(self._lifeline[0]), str(exit_file),
                 str(self.kill_grace), "--", *spec.argv]
         try:
             proc = subprocess.Popen(argv, cwd=spec.cwd, env=env, stdout=out, stderr=err,
