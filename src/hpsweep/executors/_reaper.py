@@ -26,6 +26,7 @@ import sys
 import time
 
 from hpsweep.executors._wrap import (
+    CGROUP_PREFIX,
     alive,
     cgroup_base,
     descendants,
@@ -91,10 +92,15 @@ def reap(token: str, grace: float) -> None:
             time.sleep(0.05)
     kill_tree({p for p in trees if alive(p)})
     base = cgroup_base()
-    if base is not None:  # the cgroups of wrappers that were killed before they could empty them
+    if base is not None:  # trial cgroups whose wrapper is gone: empty them and remove them
         for pid in marked:
             if os.path.isdir(trial_cgroup(base, pid)):
                 empty_cgroup(trial_cgroup(base, pid), base)
+        with contextlib.suppress(OSError):
+            for entry in os.listdir(base):
+                suffix = entry[len(CGROUP_PREFIX):]
+                if entry.startswith(CGROUP_PREFIX) and suffix.isdigit() and not alive(int(suffix)):
+                    empty_cgroup(os.path.join(base, entry), base)
 
 
 def main() -> None:

@@ -7,8 +7,9 @@ ARGV...`` (the module imported, so its compiled form is cached) in a new session
   starts, however it detaches (a new session, a double fork, ``setsid``, a cleared environment),
   is re-parented to the wrapper and never to init while the wrapper lives;
 - where its cgroup v2 folder is writable, moves into a cgroup of its own
-  (``hpsweep-trial-<wrapper pid>``) that the trial inherits, emptied (``cgroup.kill``) and removed
-  when the trial ends: even a killed wrapper leaves its trial's processes findable there;
+  (``hpsweep-trial-<wrapper pid>``) that the trial inherits, emptied when the trial ends (and
+  removed by the controller once the wrapper exited): even a killed wrapper leaves its trial's
+  processes findable there;
 - starts ARGV in a process group of its own and waits for it;
 - forwards SIGTERM, SIGINT and SIGHUP to the trial's process group (a stop), and on SIGUSR1
   kills the whole tree at once (the stop's grace period is over);
@@ -102,11 +103,14 @@ def enter_cgroup(base: str) -> str | None:
     return None
 
 
-def empty_cgroup(folder: str, base: str, rounds: int = 200) -> None:
-    """Kill every process in the cgroup ``folder`` (this one moves back to ``base`` first) and
-    remove it."""
+def empty_cgroup(folder: str, base: str, rounds: int = 200, *, remove: bool = True) -> None:
+    """Kill every other process in the cgroup ``folder`` and, with ``remove``, remove it (this
+    process moves back to ``base`` first). Without ``remove`` this process stays in it: the
+    wrapper leaves its empty cgroup to the controller, which removes it once the wrapper has
+    exited (a move between cgroups is slow)."""
     me = os.getpid()
-    _write(os.path.join(base, "cgroup.procs"), str(me))
+    if remove:
+        _write(os.path.join(base, "cgroup.procs"), str(me))
     for _ in range(rounds):
         try:
             with open(os.path.join(folder, "cgroup.procs")) as fh:
@@ -114,11 +118,13 @@ def empty_cgroup(folder: str, base: str, rounds: int = 200) -> None:
         except OSError:
             return
         if pids:
-            if not _write(os.path.join(folder, "cgroup.kill"), "1"):
+            if not remove or not _write(os.path.join(folder, "cgroup.kill"), "1"):
                 signal_all(pids, signal.SIGKILL)
             _reap_some()
             time.sleep(0.005)
             continue
+        if not remove:
+            return
         try:
             os.rmdir(folder)
             return
@@ -304,7 +310,7 @@ def main(argv: list[str]) -> int:
     _, status = os.waitpid(child, 0)
     # What the trial left behind dies with it; it is all below this subreaper (and in its cgroup).
     if cgroup is not None and base is not None:
-        empty_cgroup(cgroup, base)
+        empty_cgroup(cgroup, base, remove=False)
     while True:
         kill_tree(descendants([os.getpid()]))
         try:

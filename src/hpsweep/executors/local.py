@@ -122,6 +122,7 @@ class LocalExecutor(Executor):
         self._reaper: subprocess.Popen[bytes] | None = None
         self._token = secrets.token_hex(8)
         self._lifeline: tuple[int, int] | None = None  # (read, write): wrappers hold the read end
+        self._cgroup_base = ""  # where the wrappers make their cgroups ("" for none)
 
     # -- slots -----------------------------------------------------------------------------------
     def _busy_ids(self) -> set[int]:
@@ -155,6 +156,7 @@ class LocalExecutor(Executor):
         """The reaper outlives this process and kills its trials if it dies (see ``_reaper``)."""
         if self._lifeline is None:
             _wrap.become_subreaper()
+            self._cgroup_base = _wrap.cgroup_base() or ""
             self._lifeline = os.pipe()  # both ends close-on-exec; only wrappers get the read end
         if self._reaper is None or self._reaper.poll() is not None:
             self._reaper = subprocess.Popen(
@@ -310,9 +312,14 @@ class LocalExecutor(Executor):
         code = run.proc.wait()  # the wrapper ended the trial's tree before it exited
         if code == -signal.SIGKILL:  # the wrapper itself was killed: its orphans came here
             self._reap_adopted()
-            base = _wrap.cgroup_base()
-            if base is not None and os.path.isdir(_wrap.trial_cgroup(base, run.proc.pid)):
-                _wrap.empty_cgroup(_wrap.trial_cgroup(base, run.proc.pid), base)
+        if self._cgroup_base:  # the wrapper's cgroup: empty unless the wrapper was killed
+            folder = _wrap.trial_cgroup(self._cgroup_base, run.proc.pid)
+            try:
+                os.rmdir(folder)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                _wrap.empty_cgroup(folder, self._cgroup_base)
         if run.pidfd is not None:
             os.close(run.pidfd)
         for fh in run.files:
