@@ -305,3 +305,32 @@ def test_cli_serves_and_prints_the_url(synthetic_study: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_huge_since_is_a_bad_request(server: DashboardServer) -> None:
+    status, _, body = _get(server.url + "api/studies/0/events?since=99999999999999999999999")
+    assert status == 400 and b"larger than" in body
+    assert _get(server.url + "api/studies/0/events?since=9223372036854775807")[0] == 200
+
+
+def test_the_host_check_applies_with_a_token(synthetic_study: Path) -> None:
+    srv = DashboardServer(app=Dashboard(studies=[synthetic_study]), port=0,
+                          token="s3cret-token").start()
+    base = f"http://127.0.0.1:{srv.port}/api/studies"
+    auth = {"Authorization": "Bearer s3cret-token"}
+    try:
+        assert _get(base, {**auth, "Host": "attacker.example:80"})[0] == 403
+        assert _get(base, {**auth, "Host": f"127.0.0.1:{srv.port}"})[0] == 200
+        assert _get(base, {**auth, "Host": "10.1.2.3:80"})[0] == 200  # reached by address
+    finally:
+        srv.close()
+
+
+def test_a_dropped_client_prints_no_traceback(server: DashboardServer,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    for exc in (ConnectionResetError(104, "Connection reset by peer"), BrokenPipeError(32, "x")):
+        try:
+            raise exc
+        except OSError:
+            server._httpd.handle_error(None, ("127.0.0.1", 5555))
+    assert "Traceback" not in capsys.readouterr().err

@@ -115,7 +115,8 @@ def _same_form_as_local(study: Path, tmp_path: Path) -> None:
         assert next(csv.reader(a)) == next(csv.reader(b))
     ray_files = {p.name for p in next((study / "trials").iterdir()).iterdir()}
     local_files = {p.name for p in next((local / "trials").iterdir()).iterdir()}
-    assert local_files <= ray_files | {"pids"}, local_files - ray_files
+    # exit.json: the local wrapper's exit record (a Ray task's end is kept by Ray)
+    assert local_files <= ray_files | {"pids", "exit.json"}, local_files - ray_files
 
 
 def test_unshared_trial_folder_is_shipped_both_ways(ray_cluster: RayCluster,

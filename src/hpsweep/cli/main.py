@@ -5,6 +5,7 @@ codes (2 for bad input, never a traceback for an :class:`~hpsweep.errors.Hpsweep
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import importlib.util
 import logging
@@ -83,6 +84,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        if exc.errno not in _FILE_ERRORS:
+            raise
+        from hpsweep.store._study import write_failure
+
+        where = getattr(args, "out", None) or getattr(args, "study_dir", None)
+        failure = write_failure(exc.filename or where or "a file", exc, where)
+        print(f"hpsweep {args.subcommand}: error: {failure}", file=sys.stderr)
+        return failure.exit_code
+
+
+# Errors of the file system (full, read-only, a path that cannot be made): a clear message.
+_FILE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
+                          errno.ENOTDIR, errno.ENOENT, errno.EISDIR, errno.ENAMETOOLONG})
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -45,6 +46,21 @@ def best_text(group: ConfigGroup, metric: str) -> str:
     return f"{which}: {group.label(metric, 6)}  {_fmt_config(group.config)}"
 
 
+def _shown(trial: TrialRecord, metric: str) -> Any:
+    """The metric as the trial reported it: a number (``inf`` stays ``inf``; only a value that
+    is no number at all is ``nan``), or None when missing."""
+    value = trial.value(metric)
+    if value is None or not math.isnan(value):
+        return value
+    raw = trial.last_metrics.get(metric)
+    if raw is None or isinstance(raw, bool):
+        return value
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        return value
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
@@ -73,7 +89,7 @@ class Display:
             self.note(f"trial {trial.trial_id}: {tuner.warnings[-1]}")
         if self.quiet or trial is None or kind != "end" or self.options is None:
             return
-        value = trial.value(self.options.metric)
+        value = _shown(trial, self.options.metric)
         extra = f" {self.options.metric}={_fmt(value)}" if value is not None else ""
         error = f" ({trial.error_kind.value}: {trial.error})" if trial.error_kind else ""
         print(f"trial {trial.trial_id:4d} {trial.state.value:<11}{extra}{error}  "

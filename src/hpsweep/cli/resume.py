@@ -21,9 +21,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from hpsweep.cli._drive import drive
 
-    study = StudyDir(args.study_dir).require()
+    study = StudyDir(args.study_dir)
+    if not study.creation_unfinished():
+        study.require()
     study.acquire()
     try:
+        study.finish_creation()  # a controller killed between sweep.json and study.db
+        study.require()
         if args.num_trials is not None:
             from hpsweep.tuner.session import extend_budget
 

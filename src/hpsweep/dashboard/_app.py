@@ -133,6 +133,12 @@ class Dashboard:
     def get(self, path: str, query: dict[str, list[str]] | None = None) -> Response:
         """Answer a GET for ``path`` (already split from its query string)."""
         query = query or {}
+        try:
+            return self._get(path, query)
+        except BadRequest as exc:
+            return _error(400, str(exc))
+
+    def _get(self, path: str, query: dict[str, list[str]]) -> Response:
         if path in ("/", "/index.html"):
             return Response(200, "text/html; charset=utf-8", static_text("index.html").encode())
         if path.startswith("/static/"):
@@ -216,12 +222,22 @@ def _trials_answer(data: StudyData) -> dict[str, Any]:
             "configurations": clean(json.loads(json.dumps(configs or [], default=str)))}
 
 
+class BadRequest(ValueError):
+    """A query argument the API cannot take (answered with 400)."""
+
+
+_INT_LIMIT = 2**63 - 1  # SQLite's largest integer
+
+
 def _int_arg(query: dict[str, list[str]], name: str, default: int) -> int:
     raw = (query.get(name) or [str(default)])[0]
     try:
-        return max(0, int(raw))
+        value = int(raw) if len(raw) <= 30 else _INT_LIMIT + 1
     except ValueError:
         return default
+    if value > _INT_LIMIT:
+        raise BadRequest(f"?{name}={raw[:30]} is larger than {_INT_LIMIT}")
+    return max(0, value)
 
 
 def _check_study(path: str | Path) -> StudyDir:

@@ -7,9 +7,11 @@ and which is compared in constant time.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import ipaddress
 import logging
+import socket
 import threading
 from http import cookies
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -58,6 +60,9 @@ class _Handler(BaseHTTPRequestHandler):
         query = parse_qs(url.query)
         owner = self.server.owner
         extra: dict[str, str] = {}
+        if not self._expected_host_header(owner):
+            self._send(Response(403, "text/plain", b"unexpected Host header\n"), head=head)
+            return
         if owner.token is not None:
             given = self._token(query)
             if given is None or not hmac.compare_digest(given.encode(), owner.token.encode()):
@@ -67,9 +72,6 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if "token" in query:
                 extra["Set-Cookie"] = f"{_COOKIE}={owner.token}; HttpOnly; SameSite=Strict; Path=/"
-        elif not self._local_host_header():
-            self._send(Response(403, "text/plain", b"unexpected Host header\n"), head=head)
-            return
         try:
             response = owner.app.get(url.path, query)
         except Exception as exc:  # a broken study must not take the server down
@@ -90,12 +92,22 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return jar[_COOKIE].value if _COOKIE in jar else None
 
-    def _local_host_header(self) -> bool:
-        """Without a token the server only answers pages asked for by a loopback name
-        (a foreign name pointing at 127.0.0.1 is how DNS rebinding reaches local servers)."""
+    def _expected_host_header(self, owner: DashboardServer) -> bool:
+        """The server only answers pages asked for by a name it is known by: a loopback name,
+        and with a token also an IP address, the bound host and this machine's names (a foreign
+        name pointing at the server is how DNS rebinding reaches it)."""
         host = self.headers.get("Host", "")
         name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        return name == "" or is_loopback(name)
+        if name == "" or is_loopback(name):
+            return True
+        if owner.token is None:
+            return False
+        try:
+            ipaddress.ip_address(name.strip("[]"))
+            return True
+        except ValueError:
+            pass
+        return name.lower() in owner.known_names()
 
     def _send(self, response: Response, *, head: bool, extra: dict[str, str] | None = None) -> None:
         self.send_response(response.status)
@@ -120,6 +132,17 @@ class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
     owner: DashboardServer
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (closed tab, dropped connection) is not an error worth a
+        traceback; anything else is logged in one line."""
+        import sys
+
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            _LOG.debug("client %s went away: %s", client_address, exc)
+            return
+        _LOG.warning("dashboard request from %s failed: %s", client_address, exc)
+
 
 class DashboardServer:
     """Serves a :class:`Dashboard` on ``host:port`` (port 0: any free port)."""
@@ -142,6 +165,16 @@ class DashboardServer:
                              "choose another --port.") from exc
         self._httpd.owner = self
         self._thread: threading.Thread | None = None
+        self._names: set[str] | None = None
+
+    def known_names(self) -> set[str]:
+        """The names a browser may reach this server by (lower case)."""
+        if self._names is None:
+            names = {self.host.lower(), socket.gethostname().lower()}
+            with contextlib.suppress(OSError):
+                names.add(socket.getfqdn().lower())
+            self._names = names
+        return self._names
 
     @property
     def port(self) -> int:

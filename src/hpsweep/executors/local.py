@@ -1,10 +1,15 @@
 """The local executor: trials as processes on this machine, in CPU slots or on GPUs.
 
-Each run is a subprocess started from an argv list in its own process group, stdout and stderr
-going to files in its trial folder. Exits are noticed at once through pidfds; reports are read by
-tailing the report file and stdout. A separate reaper process kills every trial process group (found
-by a token in the trials' environment) if the controller dies, even by SIGKILL, so no trial outlives
-its controller.
+Each run is a small wrapper process (``_wrap``: a child subreaper in a session of its own) that
+starts the trial's argv in its own process group, stdout and stderr going to files in its trial
+folder. The wrapper keeps the trial's whole tree below itself however its processes detach, kills
+what is left of it when the trial's process ends, and writes ``exit.json`` in the trial folder
+(so the exit is on disk even if the controller is dead at that moment). Exits are noticed at once
+through pidfds; reports are read by tailing the report file and stdout. If the controller dies,
+even by SIGKILL, the wrappers see their lifeline pipe close and end their trees, and a separate
+reaper process (which finds the wrappers by a token in their environment) kills whatever is
+left, so no trial outlives its controller. The controller is itself a child subreaper: a
+process whose wrapper was killed is re-parented to it, and it kills those that carry its token.
 """
 
 from __future__ import annotations
@@ -13,15 +18,18 @@ import contextlib
 import os
 import secrets
 import select
+import shutil
 import signal
 import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
+from hpsweep._faults import kill_point
 from hpsweep.errors import UsageError
+from hpsweep.executors import _wrap
 from hpsweep.executors._reaper import ENV_KEY as REAPER_ENV
 from hpsweep.executors.base import (
     Executor,
@@ -34,9 +42,35 @@ from hpsweep.executors.base import (
 )
 from hpsweep.executors.gpu import GpuAllocator
 from hpsweep.executors.metrics import FileTail, MetricParser, read_summary_file
+from hpsweep.executors.recovery import EXIT_FILE, RUN_FILE, read_run, settle
 from hpsweep.trial import ErrorKind
 
-__all__ = ["LocalExecutor"]
+if TYPE_CHECKING:
+    from hpsweep.trial import TrialRecord
+
+__all__ = ["EXIT_FILE", "LocalExecutor"]
+
+# The wrapper is imported by a one-line bootstrap, not run as a script, so that its compiled
+# form is cached (a script is compiled at every start); ``-I -S``: no site, no user paths.
+_WRAPPER = (f"import sys; sys.path.append({os.path.dirname(os.path.abspath(_wrap.__file__))!r}); "
+            "import _wrap; sys.exit(_wrap.main(sys.argv))")
+
+
+def _launch_problem(argv: Sequence[str], cwd: str | None, path: str | None) -> str | None:
+    """Why ``argv`` cannot be started (checked before its wrapper starts), or None."""
+    if not argv:
+        return "(empty command)"
+    program = argv[0]
+    if os.sep in program:
+        full = program if os.path.isabs(program) else os.path.join(cwd or os.getcwd(), program)
+        if not os.path.exists(full):
+            return f"cannot start {program!r}: No such file or directory"
+        if os.path.isdir(full) or not os.access(full, os.X_OK):
+            return f"cannot start {program!r}: Permission denied"
+        return None
+    if shutil.which(program, path=path) is None:
+        return f"cannot start {program!r}: not found on PATH"
+    return None
 
 
 @dataclass
@@ -90,6 +124,8 @@ class LocalExecutor(Executor):
         self._last_tail = 0.0
         self._reaper: subprocess.Popen[bytes] | None = None
         self._token = secrets.token_hex(8)
+        self._lifeline: tuple[int, int] | None = None  # (read, write): wrappers hold the read end
+        self._cgroup_base = ""  # where the wrappers make their cgroups ("" for none)
 
     # -- slots -----------------------------------------------------------------------------------
     def _busy_ids(self) -> set[int]:
@@ -121,12 +157,38 @@ class LocalExecutor(Executor):
     # -- launching -------------------------------------------------------------------------------
     def _start_reaper(self) -> None:
         """The reaper outlives this process and kills its trials if it dies (see ``_reaper``)."""
+        if self._lifeline is None:
+            _wrap.become_subreaper()
+            self._cgroup_base = _wrap.cgroup_base() or ""
+            self._lifeline = os.pipe()  # both ends close-on-exec; only wrappers get the read end
         if self._reaper is None or self._reaper.poll() is not None:
             self._reaper = subprocess.Popen(
                 [sys.executable, "-m", "hpsweep.executors._reaper", self._token, str(self.kill_grace)],
                 stdin=subprocess.PIPE, start_new_session=True,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
+
+
+    def _reap_adopted(self) -> None:
+        """Kill and reap processes re-parented to this controller (their wrapper was killed)
+        that carry this controller's token."""
+        me = os.getpid()
+        mine = {r.proc.pid for r in self._runs.values()}
+        if self._reaper is not None:
+            mine.add(self._reaper.pid)
+        needle = f"{REAPER_ENV}={self._token}".encode()
+        for pid, ppid in _wrap.parents().items():
+            if ppid != me or pid in mine:
+                continue
+            try:
+                with open(f"/proc/{pid}/environ", "rb") as fh:
+                    if needle not in fh.read().split(b"\0"):
+                        continue
+            except OSError:
+                continue
+            _wrap.kill_tree([pid])
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
 
     def launch(self, slot: Slot, spec: LaunchSpec) -> None:
         self._reserved.pop(slot.worker_id, None)
@@ -142,20 +204,34 @@ class LocalExecutor(Executor):
         stdout_tail = FileTail(trial_dir / "stdout.log", skip_existing=True)
         report_file = spec.env.get("HPSWEEP_REPORT_FILE", str(trial_dir / "reports.jsonl"))
         report_tail = FileTail(report_file, skip_existing=True)
+        problem = _launch_problem(spec.argv, spec.cwd, env.get("PATH"))
+        if problem is not None:
+            self._free(slot)
+            self._pending.append(ExitEvent(spec.trial_id, None, self.clock.now(), ErrorKind.LAUNCH,
+                                           problem))
+            return
+        exit_file = trial_dir / EXIT_FILE
+        exit_file.unlink(missing_ok=True)  # an earlier run's exit is not this run's
+        _write_json_atomic(trial_dir / RUN_FILE, {  # where this run began, for a later recover()
+            "reports": report_tail.offset, "stdout": stdout_tail.offset, "report_file": report_file})
         out = (trial_dir / "stdout.log").open("ab")
         err = (trial_dir / "stderr.log").open("ab")
         self._start_reaper()  # started before the child, so it can never miss one
+        assert self._lifeline is not None
+        argv = [sys.executable, "-I", "-S", "-c", _WRAPPER, str(self._lifeline[0]), str(exit_file),
+                str(self.kill_grace), "--", *spec.argv]
         try:
-            proc = subprocess.Popen(list(spec.argv), cwd=spec.cwd, env=env, stdout=out, stderr=err,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            proc = subprocess.Popen(argv, cwd=spec.cwd, env=env, stdout=out, stderr=err,
+                                    stdin=subprocess.DEVNULL, start_new_session=True,
+                                    pass_fds=(self._lifeline[0],))
         except OSError as exc:
             out.close()
             err.close()
             self._free(slot)
-            what = spec.argv[0] if spec.argv else "(empty command)"
             self._pending.append(ExitEvent(spec.trial_id, None, self.clock.now(), ErrorKind.LAUNCH,
-                                           f"cannot start {what!r}: {exc.strerror or exc}"))
+                                           f"cannot start {spec.argv[0]!r}: {exc.strerror or exc}"))
             return
+        kill_point("launch")
         pidfd = None
         with contextlib.suppress(OSError, AttributeError):
             pidfd = os.pidfd_open(proc.pid)
@@ -164,6 +240,24 @@ class LocalExecutor(Executor):
             spec=spec, slot=slot, proc=proc, pidfd=pidfd, reports=report_tail, stdout=stdout_tail,
             deadline=(now + spec.timeout) if spec.timeout else None, files=[out, err],
         )
+
+    def recover(self, trial: TrialRecord) -> tuple[list[ReportEvent], ExitEvent | None] | None:
+        """What the trial's last run left in its folder: every report it wrote and, when it
+        ended by itself (its wrapper wrote ``exit.json``), its exit. A run whose tree was ended
+        because its controller died leaves no exit record: it is run again."""
+        if not trial.trial_dir:
+            return None
+        run = read_run(Path(trial.trial_dir))
+        if run is None:
+            return None
+        report_file = run.get("report_file")
+        settled = settle(Path(trial.trial_dir), self.parser, self.summary_file,
+                         Path(report_file) if isinstance(report_file, str) else None, offsets=run)
+        reports = [ReportEvent(trial.trial_id, step, metrics, when) for step, metrics, when in settled.reports]
+        exit_event = None
+        if settled.finished is not None and settled.exit_code is not None:
+            exit_event = ExitEvent(trial.trial_id, settled.exit_code, settled.finished)
+        return reports, exit_event
 
     def pid_of(self, trial_id: int) -> int | None:
         run = self._runs.get(trial_id)
@@ -221,17 +315,34 @@ class LocalExecutor(Executor):
 
     @staticmethod
     def _signal(run: _Run, sig: int) -> None:
+        """Signal a run through its wrapper: SIGTERM goes on to the trial's process group,
+        SIGKILL becomes the wrapper's SIGUSR1 (kill the whole tree now)."""
+        if run.proc.returncode is not None:
+            return
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(run.proc.pid, sig)
+            os.kill(run.proc.pid, signal.SIGUSR1 if sig == signal.SIGKILL else sig)
 
     def _tail(self, run: _Run, *, final: bool) -> list[ExecutorEvent]:
         now = self.clock.now()
-        return [ReportEvent(run.spec.trial_id, p.step, p.metrics, now)
-                for p in self.parser.read(run.reports, run.stdout, final=final)]
+        events: list[ExecutorEvent] = [
+            ReportEvent(run.spec.trial_id, p.step, p.metrics, now)
+            for p in self.parser.read(run.reports, run.stdout, final=final)]
+        if events:
+            kill_point("report")
+        return events
 
     def _finish(self, run: _Run) -> list[ExecutorEvent]:
-        code = run.proc.wait()
-        self._signal(run, signal.SIGKILL)  # stragglers left in the group
+        code = run.proc.wait()  # the wrapper ended the trial's tree before it exited
+        if code == -signal.SIGKILL:  # the wrapper itself was killed: its orphans came here
+            self._reap_adopted()
+        if self._cgroup_base:  # the wrapper's cgroup: empty unless the wrapper was killed
+            folder = _wrap.trial_cgroup(self._cgroup_base, run.proc.pid)
+            try:
+                os.rmdir(folder)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                _wrap.empty_cgroup(folder, self._cgroup_base)
         if run.pidfd is not None:
             os.close(run.pidfd)
         for fh in run.files:
@@ -251,6 +362,7 @@ class LocalExecutor(Executor):
             message = f"ran past its timeout of {run.spec.timeout:g} s and was killed"
         events.append(ExitEvent(run.spec.trial_id, code, self.clock.now(), kind, message,
                                 stopped=run.stop_requested))
+        kill_point("exit")
         return events
 
     # -- stopping --------------------------------------------------------------------------------
@@ -270,6 +382,10 @@ class LocalExecutor(Executor):
                 self.poll(0.05)
                 now = self.clock.now()
                 self._enforce_deadlines(now)
+        if self._lifeline is not None:  # wrappers still running end their trees now
+            for fd in self._lifeline:
+                os.close(fd)
+            self._lifeline = None
         if self._reaper is not None:
             if self._reaper.stdin:
                 with contextlib.suppress(BrokenPipeError):
@@ -277,3 +393,11 @@ class LocalExecutor(Executor):
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._reaper.wait(timeout=self.kill_grace + 5)
             self._reaper = None
+
+
+def _write_json_atomic(path: Path, data: dict[str, object]) -> None:
+    import json
+
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(path)

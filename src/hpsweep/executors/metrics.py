@@ -187,25 +187,50 @@ class FileTail:
     """The complete lines appended to a file since ``offset``.
 
     ``offset`` is public so that an executor can persist it and a resumed controller reads on from
-    there; a partial last line stays unread until its newline arrives (or ``final``).
+    there; a partial last line stays unread until its end arrives (or ``final``). A line ends at
+    ``\\n`` or ``\\r`` (a progress bar redrawn with ``\\r`` is a run of short lines). Reading is
+    bounded: at most ``chunk`` bytes are held at a time and at most ``per_call`` bytes are read
+    by one call (``final`` reads to the end), and a line longer than ``chunk`` is skipped, so a
+    flood of output cannot grow the reader's memory.
     """
+
+    chunk = 1 << 20
+    per_call = 16 << 20
 
     def __init__(self, path: str | Path, offset: int = 0, *, skip_existing: bool = False) -> None:
         self.path = Path(path)
         self.offset = self.size(self.path) if skip_existing else offset
 
     def read_lines(self, *, final: bool = False) -> list[str]:
+        lines: list[str] = []
         try:
-            with self.path.open("rb") as fh:
-                fh.seek(self.offset)
-                chunk = fh.read()
+            fh = self.path.open("rb")
         except FileNotFoundError:
             return []
-        end = len(chunk) if final else chunk.rfind(b"\n") + 1
-        if end <= 0:
-            return []
-        self.offset += end
-        return chunk[:end].decode("utf-8", errors="replace").splitlines()
+        with fh:
+            budget = self.per_call
+            while final or budget > 0:
+                fh.seek(self.offset)
+                data = fh.read(self.chunk)
+                if not data:
+                    break
+                budget -= len(data)
+                full = len(data) == self.chunk
+                end = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
+                if final and not full:
+                    end = len(data)  # the last line, complete or not
+                if end <= 0:
+                    if not full and not final:
+                        break  # a partial line: wait for its end
+                    end = len(data)
+                    if full:  # an endless line: skip this part of it
+                        self.offset += end
+                        continue
+                self.offset += end
+                lines.extend(data[:end].decode("utf-8", errors="replace").splitlines())
+                if not full:
+                    break
+        return lines
 
     @staticmethod
     def size(path: Path) -> int:

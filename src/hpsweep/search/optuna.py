@@ -3,8 +3,16 @@
 The searcher keeps an in-memory Optuna study. ``suggest`` asks it for a trial and builds the
 configuration define-by-run (conditional parameters are suggested only when active); the
 results are told back when a trial ends. Each ask uses a fresh sampler seeded from
-``(seed, number of trials so far)``, so suggestions are a function of the history and the seed,
-and a study rebuilt by :meth:`OptunaSearcher.restore` continues exactly where it was.
+``(seed, trial id)``, so a suggestion is a function of the seed, the id it is asked for and the
+history, never of how many times the controller started. :meth:`OptunaSearcher.restore`
+replays the history in the order it happened (each trial asked at its creation time, told at its
+end time), so a rebuilt study is the study an uninterrupted controller had, and continues exactly
+where it was.
+
+Departures from Optuna's own use of its samplers: the GP sampler is built afresh for every ask
+(Optuna keeps one and warm-starts each kernel fit from the previous fit, which makes the fit a
+function of the whole path of fits rather than of the history, so a resumed study could not
+repeat it); every sampler is seeded per trial instead of once per study.
 
 Example:
     >>> from hpsweep.space import SearchSpace
@@ -49,21 +57,7 @@ if TYPE_CHECKING:
 __all__ = ["OptunaSearcher"]
 
 _REPLAYED = ("cmaes", "qmc")  # samplers whose state lives in the study's trial attributes
-# Samplers kept across trials (and reseeded per trial): GP keeps its fitted kernel parameters as
-# the starting point of the next fit, which makes its fits markedly better.
-_KEPT = ("gp",)
 _WARM_START_MIN = 10  # CMA-ES's warm start needs a top tenth of at least one trial
-
-
-def _reseed(sampler: optuna.samplers.BaseSampler, seed: int) -> bool:
-    """Give a kept sampler the per-trial seed; False when this Optuna has other internals."""
-    from optuna.samplers._lazy_random_state import LazyRandomState
-
-    if not (hasattr(sampler, "_rng") and hasattr(sampler, "_independent_sampler")):
-        return False
-    sampler._rng = LazyRandomState(seed)
-    sampler._independent_sampler = optuna.samplers.RandomSampler(seed=seed)
-    return True
 
 
 @contextlib.contextmanager
@@ -169,7 +163,7 @@ class OptunaSearcher(Searcher):
         return len(self.metrics) > 1
 
     def suggest(self, trial_id: int) -> dict[str, Any] | None:
-        self._study.sampler = self._sampler_for(self._count)
+        self._study.sampler = self._sampler_for(int(trial_id))
         trial = self._study.ask()
         config = self._mapping.build(self._suggester(trial))
         self._count += 1
@@ -211,30 +205,46 @@ class OptunaSearcher(Searcher):
         self.on_trial_complete(record)
 
     def restore(self, trials: Sequence[TrialRecord]) -> None:
-        """Rebuild the Optuna study from the store's trials (trial-id order).
+        """Rebuild the Optuna study from the store's trials, in the order things happened.
 
-        Finished trials are added with their distributions, values and intermediate reports;
-        unfinished ones (running, paused) come back as running trials so the constant liar and
-        the GP's pending points still see them. CMA-ES and QMC keep their state in the study,
-        so for them every trial is replayed (asked with its stored parameters, then told).
+        Each suggested trial is asked (with its stored parameters) at its creation time and, when
+        it has ended, told (values, intermediate reports) at its end time; trials the searcher
+        did not suggest (repetition laps, reruns) are added when they ended, as
+        :meth:`on_trial_complete` adds them. Unfinished trials stay running, so the constant liar
+        and the GP's pending points still see them. Records without times (``created`` 0) fall
+        back to trial-id order, each told right after it was asked.
         """
         self._reset()
-        for record in sorted(trials, key=lambda t: t.trial_id):
-            final = record.state.is_final
-            replay = self._choice_for(self._count) in _REPLAYED
-            if final and not replay:
+        events: list[tuple[float, int, int, TrialRecord]] = []
+        for order, record in enumerate(sorted(trials, key=lambda t: t.trial_id)):
+            suggested = record.repetition == 0 and "rerun_of" not in (record.run_info or {})
+            asked = float(record.created or 0.0)
+            if suggested:
+                events.append((asked, 2 * order, 0, record))
+            if record.state.is_final:
+                end = record.finished if record.finished is not None and asked > 0 else asked
+                events.append((max(float(end), asked), 2 * order + 1, 1, record))
+        # Ties (and records without times) keep trial-id order, each ask before its own tell.
+        events.sort(key=lambda e: (e[0], e[1]) if e[0] > 0 else (0.0, e[1]))
+        for _, _, kind, record in events:
+            suggested = record.repetition == 0 and "rerun_of" not in (record.run_info or {})
+            if kind == 0:
+                self._live[record.trial_id] = self._ask_fixed(record.trial_id, record.config)
+                self._count += 1
+                continue
+            live = self._live.pop(record.trial_id, None)
+            if live is None or not suggested:
                 self._add_finished(record, *self._outcome(record))
                 continue
-            live = self._ask_fixed(record.config)
-            self._count += 1
-            if final:
-                state, values = self._outcome(record)
+            state, values = self._outcome(record)
+            if state != OptunaState.FAIL:
                 self._report_all(live, record)
-                with _quiet_optuna():
-                    self._study.tell(live, values, state=state)
-                self._note(state, values)
-            else:
-                self._live[record.trial_id] = live
+            with _quiet_optuna():
+                self._study.tell(live, values, state=state)
+            self._note(state, values)
+        for record in trials:
+            live = self._live.get(record.trial_id)
+            if live is not None:
                 self._report_all(live, record)
         self._enqueue_points(len(trials))
 
@@ -255,7 +265,6 @@ class OptunaSearcher(Searcher):
         self._count = 0
         self._values: list[float] = []
         self._space_cache: dict[str, Any] = {}
-        self._kept: dict[str, optuna.samplers.BaseSampler] = {}
 
     def _check_point(self, index: int, point: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(point, Mapping):
@@ -285,8 +294,8 @@ class OptunaSearcher(Searcher):
         for params in self._points[already_run:]:
             self._study.enqueue_trial(params, skip_if_exists=False)
 
-    def _seed_for(self, k: int) -> int:
-        return int(np.random.SeedSequence([self._base_seed, k]).generate_state(1)[0])
+    def _seed_for(self, trial_id: int) -> int:
+        return int(np.random.SeedSequence([self._base_seed, trial_id]).generate_state(1)[0])
 
     def _choice_for(self, k: int) -> str:
         if self.sampler_name != "auto":
@@ -299,18 +308,15 @@ class OptunaSearcher(Searcher):
             budget=self.budget,
         ).sampler
 
-    def _sampler_for(self, k: int) -> optuna.samplers.BaseSampler:
-        choice = self._choice_for(k)
+    def _sampler_for(self, trial_id: int) -> optuna.samplers.BaseSampler:
+        """A sampler for ``trial_id``, seeded from ``(seed, trial_id)``."""
+        choice = self._choice_for(trial_id)
         self.last_choice = choice
         source: list[optuna.trial.FrozenTrial] | None = None
         if self.sampler_name == "auto" and choice == "cmaes":
             source = self._warm_start_trials(before=auto_switch_trial(self.budget))
         # QMC keeps one scrambled sequence for the whole study: its seed must not change.
-        seed = self._base_seed if choice == "qmc" else self._seed_for(k)
-        if choice in _KEPT:
-            kept = self._kept.get(choice)
-            if kept is not None and _reseed(kept, seed):
-                return kept
+        seed = self._base_seed if choice == "qmc" else self._seed_for(trial_id)
         sampler = make_optuna_sampler(
             choice,
             seed=seed,
@@ -319,9 +325,6 @@ class OptunaSearcher(Searcher):
             source_trials=source,
             conditional=not self._mapping.is_unconditional,
         )
-        if choice in _KEPT:  # its own incremental search-space cache lives with it
-            self._kept[choice] = sampler
-            return sampler
         if self._mapping.is_unconditional:
             return CachedSpaceSampler(sampler, self._space_cache, choice)
         return sampler
@@ -348,10 +351,14 @@ class OptunaSearcher(Searcher):
 
         return suggest
 
-    def _ask_fixed(self, config: Mapping[str, Any]) -> optuna.trial.Trial:
-        """Ask a trial whose parameters are ``config``'s (replay of a stored trial)."""
+    def _ask_fixed(self, trial_id: int, config: Mapping[str, Any]) -> optuna.trial.Trial:
+        """Ask a trial whose parameters are ``config``'s (replay of a stored trial). Samplers
+        that keep no state in the study are not consulted (the parameters are fixed), so a
+        replay costs no model fits."""
         params, _ = self._mapping.to_optuna(config)
-        self._study.sampler = self._sampler_for(self._count)
+        replay = self._choice_for(trial_id) in _REPLAYED
+        self._study.sampler = (self._sampler_for(trial_id) if replay
+                               else optuna.samplers.RandomSampler(seed=0))
         with _quiet_optuna():
             self._study.enqueue_trial(params, skip_if_exists=False)
             trial = self._study.ask()

@@ -18,11 +18,25 @@ _CONDITION = re.compile(r"\s*([A-Za-z_][\w.\-]*)\s*(==|\bin\b)\s*(.*?)\s*\Z", re
 
 
 def unique_values(values: Sequence[Any]) -> list[Any]:
-    """``values`` without repeats, first occurrence kept (``True`` and ``1`` stay distinct)."""
+    """``values`` without repeats, first occurrence kept (``True`` and ``1`` stay distinct).
+
+    Linear time: each value is looked up by its :func:`freeze` key (equal exactly when
+    :func:`same_value` says so); values without a usable key fall back to comparisons with the
+    values kept so far."""
     out: list[Any] = []
+    keys: set[Any] = set()
     for value in values:
-        if not any(same_value(value, seen) for seen in out):
-            out.append(value)
+        try:
+            key = freeze(value)
+            hash(key)
+        except (TypeError, RecursionError):
+            if not any(same_value(value, seen) for seen in out):
+                out.append(value)
+            continue
+        if key in keys:
+            continue
+        keys.add(key)
+        out.append(value)
     return out
 
 

@@ -72,6 +72,13 @@ def load_grid_module(module: str) -> ModuleType:
     sys.modules[spec.name] = loaded  # dataclasses and pickling look a module up while it runs
     try:
         spec.loader.exec_module(loaded)
+    except SystemExit as exc:  # sys.exit() or exit() at the module's top level
+        raise SpaceError(f"grid module {module!r} called sys.exit({exc.code!r}) while loading, "
+                         "so it defined no grid; remove the exit from the module's top level (put "
+                         "it under `if __name__ == '__main__':`).") from None
+    except RecursionError:
+        raise SpaceError(f"grid module {module!r} failed while loading: it recursed past "
+                         "Python's limit.") from None
     except Exception as exc:  # the user's module may raise anything while it runs
         raise SpaceError(f"grid module {module!r} failed while loading: "
                          f"{type(exc).__name__}: {exc}") from None

@@ -49,7 +49,7 @@ import numpy as np
 from hpsweep.errors import SpaceError
 from hpsweep.space._conditions import unique_values
 from hpsweep.space._literal import Call, parse_literal
-from hpsweep.space._params import Categorical, Float, Int, Param
+from hpsweep.space._params import Categorical, Float, Int, Param, check_int64
 from hpsweep.space._space import SearchSpace, as_generator
 from hpsweep.space._style import ArgStyle, OptionForm
 from hpsweep.space._sweep import ArgSlot, Sweep
@@ -114,10 +114,14 @@ def _categorical(name: str, values: list[Any], text: str) -> Categorical:
     if not values:
         raise SpaceError(f"parameter {name!r}: the list {text!r} is empty; give at least one "
                          "value.")
-    for value in values:
+    todo: list[Any] = list(values)
+    while todo:  # at any depth: a call is never a value
+        value = todo.pop()
         if isinstance(value, Call):
-            raise SpaceError(f"parameter {name!r}: {text!r} has a call inside a list; write "
-                             "plain values in lists.")
+            raise SpaceError(f"parameter {name!r}: {text!r} has a call inside a list "
+                             f"({value.name}(...)); write plain values in lists.")
+        if isinstance(value, list):
+            todo.extend(value)
     return Categorical(name, tuple(unique_values(values)))
 
 
@@ -221,6 +225,8 @@ def _range(name: str, text: str, args: list[Any]) -> Param:
                          "Python: range(stop), range(start, stop) or range(start, stop, step).")
     start, stop, step = (0, args[0], 1) if len(args) == 1 else (args[0], args[1],
                                                                 args[2] if len(args) == 3 else 1)
+    for what, value in (("start", start), ("stop", stop), ("step", step)):
+        check_int64(name, value, f"range() {what}")
     if step == 0:
         raise SpaceError(f"parameter {name!r}: {text!r}: the step of range() must not be 0.")
     values = range(start, stop, step)

@@ -25,7 +25,7 @@ from hpsweep.errors import SpaceError
 __all__ = ["Call", "parse_literal"]
 
 MAX_DEPTH = 32
-MAX_LENGTH = 100_000
+MAX_LENGTH = 1_000_000
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)\Z")
 _INT = re.compile(r"[+-]?\d+\Z")
@@ -59,7 +59,8 @@ def word_value(word: str) -> Any:
 class _Parser:
     def __init__(self, text: str, what: str) -> None:
         if len(text) > MAX_LENGTH:
-            raise SpaceError(f"{what}: the text is longer than {MAX_LENGTH} characters.")
+            raise SpaceError(f"{what}: the text is longer than {MAX_LENGTH} characters (the limit for "
+                             "one value); shorten it or use a grid module.")
         self.text = text
         self.what = what
         self.pos = 0

@@ -83,6 +83,20 @@ class Condition:
         return {"parent": self.parent, "values": list(self.values)}
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+MAX_CHOICES = 200_000
+"""The most choices one categorical parameter may have (a list, a grid module's values)."""
+
+
+def check_int64(name: str, value: Any, what: str = "bound") -> None:
+    """SpaceError when an integer ``value`` of parameter ``name`` lies outside int64."""
+    if isinstance(value, int) and not isinstance(value, bool) and not (
+            INT64_MIN <= value <= INT64_MAX):
+        raise SpaceError(f"parameter {name!r}: the {what} {value} lies outside the 64-bit integer "
+                         f"range [-2**63, 2**63 - 1] (the limit for integer parameters); use "
+                         "smaller integers or a float parameter.")
+
+
 def _check_bounds(name: str, low: float, high: float, log: bool) -> None:
     if not (math.isfinite(low) and math.isfinite(high)):
         raise SpaceError(f"parameter {name!r}: bounds must be finite, got low={low}, high={high}.")
@@ -176,6 +190,9 @@ class Int:
     condition: Condition | None = None
 
     def __post_init__(self) -> None:
+        check_int64(self.name, self.low, "lower bound")
+        check_int64(self.name, self.high, "upper bound")
+        check_int64(self.name, self.step, "step")
         _check_bounds(self.name, self.low, self.high, self.log)
         if self.step < 1:
             raise SpaceError(f"parameter {self.name!r}: step must be >= 1, got {self.step}.")
@@ -223,6 +240,11 @@ class Categorical:
         if len(self.choices) == 0:
             raise SpaceError(
                 f"parameter {self.name!r}: the list of choices is empty; give at least one value."
+            )
+        if len(self.choices) > MAX_CHOICES:
+            raise SpaceError(
+                f"parameter {self.name!r}: {len(self.choices)} choices is more than the limit of "
+                f"{MAX_CHOICES} choices per parameter; use a range or a distribution instead."
             )
 
     @property

@@ -40,6 +40,8 @@ def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
         return rng
     if rng is not None and (isinstance(rng, bool) or not isinstance(rng, (int, np.integer))):
         raise SpaceError(f"rng: expected a numpy Generator, an int seed or None, got {rng!r}.")
+    if rng is not None and not 0 <= int(rng) < 2**63:
+        raise SpaceError(f"seed {rng} is not a non-negative integer below 2**63; give e.g. --seed 0.")
     return np.random.default_rng(rng)
 
 

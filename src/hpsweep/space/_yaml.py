@@ -28,6 +28,70 @@ __all__ = ["load_yaml_mapping", "sweep_from_yaml"]
 
 PathOrData = str | os.PathLike[str] | Mapping[str, Any]
 
+MAX_DEPTH = 100
+"""The deepest nesting of mappings and lists a YAML file may have."""
+MAX_NODES = 1_000_000
+"""The most values a YAML file may hold once its aliases are expanded (refuses alias bombs)."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses files nested deeper than :data:`MAX_DEPTH` and files
+    whose aliases expand to more than :data:`MAX_NODES` values, before building any object."""
+
+    def __init__(self, stream: Any, what: str) -> None:
+        super().__init__(stream)
+        self._what = what
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise SpaceError(f"{self._what} is nested deeper than {MAX_DEPTH} levels (the "
+                                 "limit for YAML files); flatten it.")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _expanded_size(node: yaml.Node, what: str) -> int:
+    """How many values ``node`` stands for with every alias expanded (each shared node counted
+    once per use), stopping at :data:`MAX_NODES`. Iterative, each node visited once."""
+    sizes: dict[int, int] = {}
+    todo: list[tuple[yaml.Node, bool]] = [(node, False)]
+    while todo:
+        current, ready = todo.pop()
+        if id(current) in sizes:
+            continue
+        children: list[yaml.Node] = []
+        if isinstance(current, yaml.SequenceNode):
+            children = list(current.value)
+        elif isinstance(current, yaml.MappingNode):
+            children = [part for pair in current.value for part in pair]
+        if not ready:
+            todo.append((current, True))
+            todo.extend((c, False) for c in children if id(c) not in sizes)
+            continue
+        total = 1 + sum(sizes.get(id(c), 1) for c in children)
+        if total > MAX_NODES:
+            raise SpaceError(f"{what} holds more than {MAX_NODES} values once its aliases (*name) "
+                             "are expanded (the limit for YAML files); write the values out or "
+                             "use fewer aliases.")
+        sizes[id(current)] = total
+    return sizes.get(id(node), 1)
+
+
+def _load_bounded(handle: Any, what: str) -> Any:
+    loader = _BoundedLoader(handle, what)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node, what)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
 
 def load_yaml_mapping(source: PathOrData, what: str) -> dict[str, Any]:
     """A YAML file (or an already loaded mapping) as a dict; SpaceError for anything else."""
@@ -36,13 +100,17 @@ def load_yaml_mapping(source: PathOrData, what: str) -> dict[str, Any]:
     path = os.fspath(source)
     try:
         with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
+            data = _load_bounded(handle, f"{what} {path!r}")
     except OSError as exc:
         raise SpaceError(
             f"{what} {path!r} cannot be read ({exc.strerror}); check the path."
         ) from None
     except yaml.YAMLError as exc:
         raise SpaceError(f"{what} {path!r} is not valid YAML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SpaceError(f"{what} {path!r} is not UTF-8 text ({exc.reason}).") from None
+    except RecursionError:
+        raise SpaceError(f"{what} {path!r} is nested too deeply to read; flatten it.") from None
     if not isinstance(data, dict):
         raise SpaceError(f"{what} {path!r} must hold a mapping (key: value lines), but holds "
                          f"{type(data).__name__}; write it as nested `key: value` sections.")

@@ -1,9 +1,9 @@
 """``results.csv``: every trial that has ended, kept complete on disk at every moment.
 
-Rows are appended as trials end; when a new parameter or metric column appears the whole file is
-rewritten (atomically, through a temporary file and a rename). A sweep killed at any point leaves a
-CSV that lists every trial that had ended.
-
+Rows are appended as trials end (written before the store records the end, see
+``Store.before_final``, so the file never lags behind the store); when a new parameter or metric
+column appears the whole file is rewritten (atomically, through a temporary file and a rename).
+A sweep killed at any point leaves a CSV that lists every trial that had ended.
 ``duration_s`` is how long the trial's processes ran (the sum of its runs; the time it sat paused
 between them is not counted). ``steps`` is the largest step a trial reported (how far it
 trained: a trial that ASHA stopped at step 3 shows 3 there, while ``resource`` stays its target
@@ -116,8 +116,10 @@ class ResultsCsv:
         self._write_all()
 
     def record(self, trial: TrialRecord) -> None:
-        """Add or replace one ended trial."""
+        """Add or replace one ended trial (nothing to do when its row is already there)."""
         row = trial_row(trial)
+        if self._rows.get(trial.trial_id) == row and self.path.exists():
+            return
         replaced = trial.trial_id in self._rows
         self._rows[trial.trial_id] = row
         self._trials[trial.trial_id] = trial

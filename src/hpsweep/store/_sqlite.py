@@ -13,12 +13,13 @@ import json
 import math
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hpsweep._faults import kill_point
 from hpsweep.errors import StudyError
 from hpsweep.trial import ErrorKind, Report, TrialRecord, TrialState
 
@@ -101,6 +102,9 @@ class Store:
         self._conn = conn
         self.path = path
         self.readonly = readonly
+        # Called with a trial about to be stored in a final state, before the write, so that a
+        # copy kept elsewhere (results.csv) never lags behind the store.
+        self.before_final: Callable[[TrialRecord], None] | None = None
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
@@ -109,6 +113,19 @@ class Store:
         target = Path(path) if path is not None else None
         if target is not None and target.exists():
             raise StudyError(f"a study store already exists at {target}; resume it or choose another --out.")
+        try:
+            return cls._build(target, name=name, spec=spec)
+        except (sqlite3.OperationalError, OSError) as exc:
+            if target is None:
+                raise
+            from hpsweep.store._study import write_failure
+
+            with suppress(OSError):
+                target.with_name(target.name + ".new").unlink(missing_ok=True)
+            raise write_failure(target, exc, target.parent) from None
+
+    @classmethod
+    def _build(cls, target: Path | None, *, name: str, spec: dict[str, Any]) -> Store:
         # Built under a temporary name and renamed: a reader never sees a store without its schema.
         building = target.with_name(target.name + ".new") if target is not None else None
         if building is not None:
@@ -138,6 +155,12 @@ class Store:
         try:
             conn = cls._connect(target, readonly=readonly)
             version = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        except sqlite3.OperationalError as exc:
+            if not readonly and not _writable(target):
+                from hpsweep.store._study import write_failure
+
+                raise write_failure(target, exc, target.parent) from None
+            raise StudyError(f"{target} is not a readable hpsweep study store: {exc}") from exc
         except sqlite3.DatabaseError as exc:
             raise StudyError(f"{target} is not a readable hpsweep study store: {exc}") from exc
         if version is None:
@@ -158,7 +181,9 @@ class Store:
         if path is None:
             conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         elif readonly:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False,
+            # A read-only folder (no writable -shm for the WAL): read the file as immutable.
+            mode = "ro" if _writable(path) else "ro&immutable=1"
+            conn = sqlite3.connect(f"file:{path}?mode={mode}", uri=True, check_same_thread=False,
                                    isolation_level=None, timeout=10)
         else:
             conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None,
@@ -181,15 +206,30 @@ class Store:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; a failed write (the disk is full, the file became read-only)
+        rolls back whole and is a :class:`StudyError` that names the file and the fix."""
         if self.readonly:
             raise StudyError("this store was opened read-only")
-        self._conn.execute("BEGIN IMMEDIATE")
         try:
-            yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
-            raise
-        self._conn.execute("COMMIT")
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                with suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            with suppress(sqlite3.Error):
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+            raise self._write_failure(exc) from None
+
+    def _write_failure(self, exc: BaseException) -> StudyError:
+        from hpsweep.store._study import write_failure
+
+        path = self.path or Path(":memory:")
+        return write_failure(path, exc, path.parent)
 
     # -- meta ------------------------------------------------------------------------------------
     def _set_meta(self, key: str, value: Any) -> None:
@@ -228,12 +268,17 @@ class Store:
 
     def update_trial(self, trial: TrialRecord, *, event: str | None = None,
                      data: dict[str, Any] | None = None, time: float | None = None) -> None:
-        """Write every mutable field of ``trial``; optionally log an event in the same transaction."""
+        """Write every mutable field of ``trial``; optionally log an event in the same transaction.
+        A final state goes to :attr:`before_final` first."""
+        if self.before_final is not None and trial.state.is_final:
+            self.before_final(trial)
         with self._tx() as conn:
             self._update(conn, trial)
             if event is not None:
                 self._event(conn, time if time is not None else trial.finished or 0.0,
                             trial.trial_id, event, data or {})
+        if trial.state.is_final:
+            kill_point("stored")
 
     @staticmethod
     def _update(conn: sqlite3.Connection, t: TrialRecord) -> None:
@@ -322,6 +367,17 @@ class Store:
             args.append(kind)
         return [Event(eid, when, tid, k, json.loads(d)) for eid, when, tid, k, d in
                 self._conn.execute(query + " ORDER BY event_id", args)]
+
+
+def _writable(path: Path) -> bool:
+    """Whether the store's folder and file can be written (else it is read-only media)."""
+    import os
+
+    try:
+        return os.statvfs(path.parent).f_flag & os.ST_RDONLY == 0 and os.access(
+            path.parent, os.W_OK) and os.access(path, os.W_OK)
+    except OSError:
+        return False
 
 
 def _trial_from_row(row: Sequence[Any]) -> TrialRecord:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -20,9 +21,34 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from hpsweep._faults import kill_point
 from hpsweep.errors import StudyError, StudyLockedError
 
-__all__ = ["StudyDir"]
+__all__ = ["StudyDir", "write_failure"]
+
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+_READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def write_failure(path: str | Path, exc: BaseException, study: str | Path | None = None
+                  ) -> StudyError:
+    """A clear error for a failed write of ``path`` (the disk is full, the folder is read-only,
+    the folder cannot be made) that says what to do."""
+    target = Path(path)
+    where = Path(study) if study is not None else target.parent
+    code = getattr(exc, "errno", None)
+    text = str(exc).lower()
+    if code in _FULL or "disk is full" in text or "disk quota" in text:
+        return StudyError(
+            f"cannot write {target}: the disk is full. What was stored before is kept; free space "
+            f"on the disk that holds {where}, then `hpsweep resume {where}` continues the study.")
+    if code in _READ_ONLY or "readonly" in text or "read-only" in text:
+        return StudyError(
+            f"cannot write {target}: {getattr(exc, 'strerror', None) or exc} (the folder is "
+            f"read-only). Readers (report, status, ls, export, plot, dashboard) still work; to run "
+            f"or resume, make {where} writable or copy the study to a writable folder.")
+    return StudyError(f"cannot write {target}: {getattr(exc, 'strerror', None) or exc}; choose "
+                      "a folder that can be created and written (--out).")
 
 
 class StudyDir:
@@ -47,9 +73,33 @@ class StudyDir:
     def require(self) -> StudyDir:
         if not self.root.is_dir():
             raise StudyError(f"study folder {self.root} does not exist.")
+        if self.creation_unfinished():
+            raise StudyError(
+                f"{self.root} has sweep.json but no study.db: its controller stopped while "
+                f"creating the study, before any trial ran. `hpsweep resume {self.root}` "
+                "finishes creating it and runs the sweep.")
         if not self.exists():
             raise StudyError(f"{self.root} is not an hpsweep study folder (no study.db in it).")
         return self
+
+    def creation_unfinished(self) -> bool:
+        """``sweep.json`` was written but ``study.db`` was not (the controller died between)."""
+        return self.sweep_file.is_file() and not self.exists()
+
+    def finish_creation(self) -> None:
+        """Create the missing store of a study whose ``sweep.json`` exists (the caller holds the
+        lock); nothing when the store exists."""
+        if not self.creation_unfinished():
+            return
+        from hpsweep.store._sqlite import Store
+
+        options = dict(self.read_sweep().get("options") or {})
+        store = Store.create(self.db, name=options.get("name") or self.root.name,
+                             spec={"options": options})
+        try:
+            store.set_meta("seed", options.get("seed"))
+        finally:
+            store.close()
 
     def read_sweep(self) -> dict[str, Any]:
         try:
@@ -60,9 +110,15 @@ class StudyDir:
             raise StudyError(f"{self.sweep_file} is not valid JSON: {exc}") from exc
 
     def write_sweep(self, sweep: dict[str, Any]) -> None:
+        kill_point("before-study")
         tmp = self.sweep_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(sweep, indent=2, default=str))
-        os.replace(tmp, self.sweep_file)
+        try:
+            tmp.write_text(json.dumps(sweep, indent=2, default=str))
+            os.replace(tmp, self.sweep_file)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise write_failure(self.sweep_file, exc, self.root) from None
+        kill_point("after-sweep")
 
     # -- the controller lock ---------------------------------------------------------------------
     def acquire(self) -> None:
@@ -71,8 +127,11 @@ class StudyDir:
         The lock is an ``flock`` on ``controller.lock``: the kernel drops it when the holder dies,
         so a stale lock from a killed controller is simply taken over.
         """
-        self.root.mkdir(parents=True, exist_ok=True)
-        fh = self.lock_file.open("a+")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fh = self.lock_file.open("a+")
+        except OSError as exc:
+            raise write_failure(exc.filename or self.lock_file, exc, self.root) from None
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -96,13 +155,18 @@ class StudyDir:
             self._lock_fh = None
 
     def is_locked(self) -> bool:
-        """True when a live controller holds the study."""
-        if not self.lock_file.exists():
+        """True when a live controller holds the study. Opens the lock file for reading only
+        (a shared lock test), so it works on a read-only study folder."""
+        try:
+            fh = self.lock_file.open("r")
+        except OSError:  # missing (never run, or not a study) or unreadable
             return False
-        with self.lock_file.open("a+") as fh:
+        with fh:
             try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
             except BlockingIOError:
                 return True
+            except OSError:
+                return False
             fcntl.flock(fh, fcntl.LOCK_UN)
             return False

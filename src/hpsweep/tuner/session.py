@@ -220,14 +220,16 @@ def load_study(study: StudyDir, *, callbacks: Sequence[TunerCallback] = (),
     )
     if not Path(options.cwd).is_dir():
         raise StudyError(f"the sweep's working directory {options.cwd} no longer exists.")
+    csv = ResultsCsv(study.csv, param_names=list(sweep.space.names), metric=options.metric,
+                     mode=options.mode)
+    store.before_final = csv.record  # results.csv has a trial as soon as the store says it ended
     tuner = Tuner(
         store=store, scheduler=scheduler, executor=executor or make_executor(options),
         launcher=launcher, metrics=options.metrics, budget=options.budget(),
         resource_attr=options.resource_attr, repetitions=max(options.repetitions, sweep.repetitions),
         max_failures=options.max_failures,
         timeout_per_trial=options.timeout_per_trial, seed=int(options.seed or 0),
-        csv=ResultsCsv(study.csv, param_names=list(sweep.space.names), metric=options.metric,
-                       mode=options.mode), callbacks=callbacks,
+        csv=csv, callbacks=callbacks,
         on_interrupted=options.on_interrupted,  # type: ignore[arg-type]
     )
     return tuner, store, options, sweep

@@ -1,0 +1,340 @@
+"""The trial wrapper: the parent of every local trial process, and the keeper of its tree.
+
+The local executor starts ``python -I -S -c "import _wrap; ..." LIFELINE_FD EXIT_FILE GRACE --
+ARGV...`` (the module imported, so its compiled form is cached) in a new session. The wrapper
+
+- makes itself a child subreaper (``prctl(PR_SET_CHILD_SUBREAPER)``), so every process the trial
+  starts, however it detaches (a new session, a double fork, ``setsid``, a cleared environment),
+  is re-parented to the wrapper and never to init while the wrapper lives;
+- where its cgroup v2 folder is writable, moves into a cgroup of its own
+  (``hpsweep-trial-<wrapper pid>``) that the trial inherits, emptied when the trial ends (and
+  removed by the controller once the wrapper exited): even a killed wrapper leaves its trial's
+  processes findable there;
+- starts ARGV in a process group of its own and waits for it;
+- forwards SIGTERM, SIGINT and SIGHUP to the trial's process group (a stop), and on SIGUSR1
+  kills the whole tree at once (the stop's grace period is over);
+- holds LIFELINE_FD, the read end of a pipe whose write end only the controller holds: when it
+  reads end-of-file the controller is gone, and the wrapper ends the tree (SIGTERM, GRACE
+  seconds, SIGKILL);
+- when the trial's process has ended, kills what is left of its tree, reaps it, and writes
+  EXIT_FILE (``{"exit_code", "signal", "time"}``, atomically: a temporary file and a rename) so
+  that the exit is on disk even when the controller died at that moment. A trial ended by the
+  wrapper because the controller died gets no EXIT_FILE: it did not end by itself.
+- ends the way the trial did (the same exit code, or the same signal).
+
+Standard library only, and runnable as a plain file with ``-I -S`` (fast start-up, no site); the
+reaper imports its tree helpers.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import sys
+import time
+from collections.abc import Iterable
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> bool:
+    """Make this process a child subreaper; False where the kernel refuses (not Linux)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+CGROUP_PREFIX = "hpsweep-trial-"
+
+
+def cgroup_base() -> str | None:
+    """This process's cgroup v2 folder when it is writable (a per-trial cgroup can be made
+    below it), else None (no unified hierarchy, or not delegated to us)."""
+    try:
+        with open("/proc/self/cgroup") as fh:
+            path = next((line[3:].strip() for line in fh if line.startswith("0::")), None)
+        if path is None:
+            return None
+        mount = None
+        with open("/proc/self/mountinfo") as fh:
+            for line in fh:
+                head, _, tail = line.partition(" - ")
+                if tail.startswith("cgroup2 "):
+                    mount = head.split()[4]
+                    break
+    except OSError:
+        return None
+    if mount is None:
+        return None
+    base = os.path.join(mount, path.lstrip("/")).rstrip("/")
+    return base if os.access(os.path.join(base, "cgroup.procs"), os.W_OK) else None
+
+
+def trial_cgroup(base: str, wrapper_pid: int) -> str:
+    """The cgroup folder of the trial whose wrapper is ``wrapper_pid``."""
+    return os.path.join(base, f"{CGROUP_PREFIX}{wrapper_pid}")
+
+
+def _write(path: str, text: str) -> bool:
+    try:
+        with open(path, "w") as fh:
+            fh.write(text)
+        return True
+    except OSError:
+        return False
+
+
+def enter_cgroup(base: str) -> str | None:
+    """Move this process into a new cgroup of its own below ``base`` (its children inherit it);
+    None when the kernel refuses."""
+    folder = trial_cgroup(base, os.getpid())
+    try:
+        os.mkdir(folder)
+    except OSError:
+        return None
+    if _write(os.path.join(folder, "cgroup.procs"), str(os.getpid())):
+        return folder
+    empty_cgroup(folder, base)
+    return None
+
+
+def empty_cgroup(folder: str, base: str, rounds: int = 200, *, remove: bool = True) -> None:
+    """Kill every other process in the cgroup ``folder`` and, with ``remove``, remove it (this
+    process moves back to ``base`` first). Without ``remove`` this process stays in it: the
+    wrapper leaves its empty cgroup to the controller, which removes it once the wrapper has
+    exited (a move between cgroups is slow)."""
+    me = os.getpid()
+    if remove:
+        _write(os.path.join(base, "cgroup.procs"), str(me))
+    for _ in range(rounds):
+        try:
+            with open(os.path.join(folder, "cgroup.procs")) as fh:
+                pids = [int(p) for p in fh.read().split() if int(p) != me]
+        except OSError:
+            return
+        if pids:
+            if not remove or not _write(os.path.join(folder, "cgroup.kill"), "1"):
+                signal_all(pids, signal.SIGKILL)
+            _reap_some()
+            time.sleep(0.005)
+            continue
+        if not remove:
+            return
+        try:
+            os.rmdir(folder)
+            return
+        except OSError:
+            time.sleep(0.005)
+
+
+def _reap_some() -> None:
+    """Reap children that have ended (as a subreaper, killed descendants come back here)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _stat(pid: int) -> tuple[int, str] | None:
+    """(parent pid, state letter) of ``pid``, None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    fields = data[data.rfind(b")") + 2:].split()
+    return int(fields[1]), fields[0].decode()
+
+
+def parents() -> dict[int, int]:
+    """Parent pid of every live (non-zombie) process."""
+    out: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            st = _stat(int(entry))
+            if st is not None and st[1] not in ("Z", "X"):
+                out[int(entry)] = st[0]
+    return out
+
+
+def _children(pid: int) -> list[int] | None:
+    """Direct children of ``pid`` from ``/proc/PID/task/*/children``; None where the kernel
+    does not provide these files."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    out: list[int] = []
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as fh:
+                out.extend(int(c) for c in fh.read().split())
+        except FileNotFoundError:
+            if not os.path.exists(f"/proc/{pid}/task/{tid}/children") and os.path.isdir(
+                    f"/proc/{pid}/task/{tid}"):
+                return None
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def descendants(roots: Iterable[int]) -> set[int]:
+    """Every live process below ``roots`` (not the roots themselves): through the kernel's
+    children lists where it has them (cheap for a small tree), else one scan of ``/proc``."""
+    found: set[int] = set()
+    todo = list(roots)
+    while todo:
+        kids = _children(todo.pop())
+        if kids is None:
+            return _descendants_by_scan(roots)
+        for child in kids:
+            if child not in found and alive(child):
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _descendants_by_scan(roots: Iterable[int]) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for pid, ppid in parents().items():
+        children.setdefault(ppid, []).append(pid)
+    found: set[int] = set()
+    todo = list(roots)
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    st = _stat(pid)
+    return st is not None and st[1] not in ("Z", "X")
+
+
+def signal_all(pids: Iterable[int], sig: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except (ProcessLookupError, PermissionError):
+            continue
+
+
+def kill_tree(roots: Iterable[int], *, include_roots: bool = True, rounds: int = 50) -> None:
+    """SIGKILL every process below ``roots`` (and the roots): stop them all first, so that none
+    can start another while the tree is gathered, then kill them."""
+    roots = set(roots)
+    seen: set[int] = set()
+    for _ in range(rounds):
+        tree = descendants(roots | seen) | (roots if include_roots else set())
+        tree = {p for p in tree if alive(p)} - {os.getpid()}
+        if not tree - seen:
+            break
+        signal_all(tree, signal.SIGSTOP)
+        seen |= tree
+    signal_all(seen, signal.SIGKILL)
+
+
+def _write_exit(path: str, status: int) -> None:
+    code = os.waitstatus_to_exitcode(status)
+    exit_code, sig = (str(code), "null") if code >= 0 else ("null", str(-code))
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as fh:  # JSON written by hand: the json module costs start-up time
+        fh.write(f'{{"exit_code": {exit_code}, "signal": {sig}, "time": {time.time()!r}}}')
+    os.replace(tmp, path)
+
+
+def _readable(fd: int, timeout: float) -> bool:
+    try:
+        ready, _, _ = select.select([fd], [], [], timeout)
+    except (OSError, ValueError):
+        return True
+    return bool(ready)
+
+
+def main(argv: list[str]) -> int:
+    lifeline, exit_file, grace = int(argv[1]), argv[2], float(argv[3])
+    command = argv[5:] if len(argv) > 4 and argv[4] == "--" else argv[4:]
+    os.set_inheritable(lifeline, False)
+    become_subreaper()
+    base = cgroup_base()
+    cgroup = enter_cgroup(base) if base is not None else None
+    child = 0
+
+    def forward(sig: int, _frame: object) -> None:
+        if child:
+            try:
+                os.killpg(child, sig)
+            except (ProcessLookupError, PermissionError):
+                return
+
+    def kill_now(_sig: int, _frame: object) -> None:
+        if child:
+            kill_tree([child])
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, forward)
+    signal.signal(signal.SIGUSR1, kill_now)
+    try:
+        child = os.posix_spawnp(command[0], command, dict(os.environ), setpgroup=0,
+                                setsigdef=(signal.SIGTERM, signal.SIGINT, signal.SIGHUP,
+                                           signal.SIGUSR1, signal.SIGPIPE))
+    except OSError as exc:
+        print(f"hpsweep: cannot start {command[0]!r}: {exc.strerror or exc}", file=sys.stderr)
+        if cgroup is not None and base is not None:
+            empty_cgroup(cgroup, base)
+        return 127
+    pidfd = os.pidfd_open(child)
+    lost = False
+    while True:
+        ready, _, _ = select.select([pidfd] if lost else [pidfd, lifeline], [], [])
+        if pidfd in ready:
+            break
+        if lifeline in ready and not lost:  # the controller is gone: end the trial
+            lost = True
+            forward(signal.SIGTERM, None)
+            signal_all(descendants([child]), signal.SIGTERM)
+            if not _readable(pidfd, grace):
+                kill_tree([child])
+    lost = lost or _readable(lifeline, 0)
+    _, status = os.waitpid(child, 0)
+    # What the trial left behind dies with it; it is all below this subreaper (and in its cgroup).
+    if cgroup is not None and base is not None:
+        empty_cgroup(cgroup, base, remove=False)
+    while True:
+        kill_tree(descendants([os.getpid()]))
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+    if not lost:
+        try:
+            _write_exit(exit_file, status)
+        except OSError as exc:
+            print(f"hpsweep: cannot write {exit_file}: {exc}", file=sys.stderr)
+    code = os.waitstatus_to_exitcode(status)
+    if code >= 0:
+        return code
+    # End by the same signal, without a core file of our own.
+    import contextlib
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    with contextlib.suppress(OSError, ValueError):  # SIGKILL, SIGSTOP: no handler to reset
+        signal.signal(-code, signal.SIG_DFL)
+    os.kill(os.getpid(), -code)
+    return 128 - code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
