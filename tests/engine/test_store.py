@@ -89,3 +89,26 @@ def test_results_csv_appends_and_rewrites(tmp_path):
     out2.rewrite([t1])
     assert [r["trial_id"] for r in csv.DictReader(path.open())] == ["1"]
     assert json.loads(json.dumps(rows[0]))["opt"] == "sgd"
+
+
+def test_a_batch_is_one_transaction_and_keeps_its_writes_when_the_step_fails(tmp_path) -> None:
+    from hpsweep.store import Store
+    from hpsweep.trial import Report, TrialRecord, TrialState
+
+    store = Store.create(tmp_path / "s.db", name="s", spec={})
+    store.add_trial(TrialRecord(0, {"x": 1}, TrialState.RUNNING))
+    reader = Store.open(tmp_path / "s.db", readonly=True)
+    with store.batch():
+        store.add_report(Report(0, 1, {"loss": 0.5}, 1.0, 0))
+        store.add_report(Report(0, 2, {"loss": 0.4}, 2.0, 1))
+        assert reader.reports(0) == []  # not committed before the batch ends
+    assert [r.step for r in reader.reports(0)] == [1, 2]
+    try:
+        with store.batch():
+            store.add_report(Report(0, 3, {"loss": 0.3}, 3.0, 2))
+            raise KeyError("a step that fails for its own reasons")
+    except KeyError:
+        pass
+    assert [r.step for r in reader.reports(0)] == [1, 2, 3]
+    reader.close()
+    store.close()

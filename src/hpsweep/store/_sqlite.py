@@ -102,6 +102,7 @@ class Store:
         self._conn = conn
         self.path = path
         self.readonly = readonly
+        self._batching = False
         # Called with a trial about to be stored in a final state, before the write, so that a
         # copy kept elsewhere (results.csv) never lags behind the store.
         self.before_final: Callable[[TrialRecord], None] | None = None
@@ -205,11 +206,37 @@ class Store:
         self._conn.close()
 
     @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Every write inside is one transaction (the tuner wraps each controller step in one):
+        the writes of a step cost one commit. Nested batches join the outer one."""
+        if self._batching or self.readonly:
+            yield
+            return
+        self._batching = True
+        failure: BaseException | None = None
+        try:
+            with self._tx():
+                try:
+                    yield
+                except sqlite3.Error:
+                    raise  # a failed write: the step's writes roll back together
+                except BaseException as exc:  # anything else: keep what the step wrote
+                    failure = exc
+        finally:
+            self._batching = False
+        if failure is not None:
+            raise failure
+
+    @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         """One write transaction; a failed write (the disk is full, the file became read-only)
-        rolls back whole and is a :class:`StudyError` that names the file and the fix."""
+        rolls back whole and is a :class:`StudyError` that names the file and the fix. Inside
+        :meth:`batch`, the batch's transaction."""
         if self.readonly:
             raise StudyError("this store was opened read-only")
+        if self._conn.in_transaction and self._batching:
+            yield self._conn
+            return
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             try:

@@ -190,8 +190,10 @@ class Tuner:
                     if self._wind_down():
                         continue
                     break
-                for event in self.executor.poll(self.poll_interval):
-                    self._handle(event)
+                events = self.executor.poll(self.poll_interval)
+                with self.store.batch():  # one commit for the step's reports and ends
+                    for event in events:
+                        self._handle(event)
                 self._emit("tick", None)
         finally:
             self.executor.shutdown(kill=True)
