@@ -168,7 +168,7 @@ class RichDisplay(Display):
             kind = trial.error_kind.value if trial.error_kind else ""
             self.console.print(f"[red]trial {trial.trial_id} failed[/] ({kind}: {trial.error})")
         now = time.time()
-        if now - self._last >= 0.25 or kind == "end":
+        if now - self._last >= 0.25:  # redrawn on a timer, not at every event
             self._last = now
             self.live.update(self._render(tuner))
 

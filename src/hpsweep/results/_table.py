@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 from hpsweep.errors import UsageError
 from hpsweep.results._study import StudyData, trial_value
@@ -54,6 +55,8 @@ def trial_record_row(trial: TrialRecord) -> dict[str, Any]:
 
 
 def trials_frame(trials: Iterable[TrialRecord]) -> pd.DataFrame:
+    import pandas as pd  # only here: `hpsweep report` and `status` start without pandas
+
     """Every trial as one row of a DataFrame (columns as :func:`trial_record_row`)."""
     rows = [trial_record_row(t) for t in trials]
     if not rows:
