@@ -116,7 +116,8 @@ def _same_form_as_local(study: Path, tmp_path: Path) -> None:
     ray_files = {p.name for p in next((study / "trials").iterdir()).iterdir()}
     local_files = {p.name for p in next((local / "trials").iterdir()).iterdir()}
     # exit.json: the local wrapper's exit record (a Ray task's end is kept by Ray)
-    assert local_files <= ray_files | {"pids", "exit.json"}, local_files - ray_files
+    # and run.json, where its last run began in the trial's files (what a resume reads back)
+    assert local_files <= ray_files | {"pids", "exit.json", "run.json"}, local_files - ray_files
 
 
 def test_unshared_trial_folder_is_shipped_both_ways(ray_cluster: RayCluster,
