@@ -49,9 +49,6 @@ class PointsFirst(Searcher):
     ) -> None:
         self.searcher.on_report(trial_id, config, step, value)
 
-    def on_complete(self, trial_id: int, config: dict[str, Any], value: float | None) -> None:
-        self.searcher.on_complete(trial_id, config, value)
-
     def on_trial_complete(self, trial: TrialRecord) -> None:
         self.searcher.on_trial_complete(trial)
 

@@ -45,19 +45,14 @@ class Searcher(ABC):
     def on_report(self, trial_id: int, config: dict[str, Any], step: int | None, value: float) -> None:
         """An intermediate value of the objective at ``step``."""
 
-    def on_complete(self, trial_id: int, config: dict[str, Any], value: float | None) -> None:
-        """Trial ended; ``value`` is its final objective (None when it failed)."""
-
     def on_trial_complete(self, trial: TrialRecord) -> None:
-        """Trial ended (any final state). Multi-objective searchers read every metric here;
-        the default passes the single objective to :meth:`on_complete`."""
-        value = trial.value(self.metric) if trial.state.value == "completed" else None
-        self.on_complete(trial.trial_id, trial.config, value)
+        """Trial ended, in any final state (the one hook for it: ``trial.value(metric)`` is the
+        objective of a COMPLETED trial; multi-objective searchers read every metric)."""
 
     def restore(self, trials: Sequence[TrialRecord]) -> None:
         """Rebuild the state from the trials already in the store (in trial-id order).
 
-        The default replays :meth:`on_complete` for final trials; searchers with a position
+        The default replays :meth:`on_trial_complete` for final trials; searchers with a position
         (grid, quasi-random) override it to continue where they were.
         """
         for trial in trials:

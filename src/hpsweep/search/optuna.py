@@ -195,15 +195,6 @@ class OptunaSearcher(Searcher):
             return
         self._add_finished(trial, state, values)
 
-    def on_complete(self, trial_id: int, config: dict[str, Any], value: float | None) -> None:
-        """Single-objective shortcut for callers without a record (value None: failed)."""
-        record = TrialRecord(
-            trial_id=trial_id, config=config,
-            state=TrialState.COMPLETED if value is not None else TrialState.FAILED,
-            last_metrics={self.metric: value} if value is not None else {},
-        )
-        self.on_trial_complete(record)
-
     def restore(self, trials: Sequence[TrialRecord]) -> None:
         """Rebuild the Optuna study from the store's trials, in the order things happened.
 

@@ -5,15 +5,20 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import MISSING
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hpsweep.errors import SpaceError
-from hpsweep.space._params import Categorical, Fixed, Float, Int, Param, param_from_dict
+from hpsweep.space._params import (
+    Categorical,
+    Fixed,
+    Float,
+    Int,
+    Param,
+    check_jsonable,
+    param_from_dict,
+)
 
-if TYPE_CHECKING:
-    from hpsweep.space._space import SearchSpace
-
-__all__ = ["space_from_config_class"]
+__all__ = ["params_from_config_class"]
 
 
 def _defaults(config_cls: type, prefix: str) -> dict[str, Any]:
@@ -54,8 +59,6 @@ def override_param(name: str, spec: Any) -> Param:
     if isinstance(spec, (Float, Int, Categorical, Fixed)):
         return dataclasses.replace(spec, name=name, condition=None)
     if isinstance(spec, list):
-        from hpsweep.space._space import check_jsonable
-
         return Categorical(name, tuple(check_jsonable(name, v) for v in spec))
     if isinstance(spec, tuple) and len(spec) == 2:
         low, high = spec
@@ -78,8 +81,8 @@ def override_param(name: str, spec: Any) -> Param:
     )
 
 
-def space_from_config_class(space: SearchSpace, config_cls: type,
-                            overrides: Mapping[str, Any]) -> SearchSpace:
+def params_from_config_class(config_cls: type, overrides: Mapping[str, Any]) -> list[Param]:
+    """The parameters of a dataclass: each field fixed at its default unless overridden."""
     if not (isinstance(config_cls, type) and dataclasses.is_dataclass(config_cls)):
         raise SpaceError(f"from_config_class: {config_cls!r} is not a dataclass; pass the class "
                          "decorated with @dataclass.")
@@ -92,14 +95,15 @@ def space_from_config_class(space: SearchSpace, config_cls: type,
                 f"override {key!r}: {config_cls.__name__} has no such field (fields: "
                 f"{', '.join(defaults)}); fix the name (nested fields are dotted: 'a.b')."
             )
+    params: list[Param] = []
     for name, default in defaults.items():
         if name in overrides:
-            space.add(override_param(name, overrides[name]))
+            params.append(override_param(name, overrides[name]))
         elif default is MISSING:
             raise SpaceError(
                 f"field {name!r} of {config_cls.__name__} has no default; give it a default or "
                 "an override."
             )
         else:
-            space.add_fixed(name, default)
-    return space
+            params.append(Fixed(name, check_jsonable(name, default)))
+    return params

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ __all__ = [
     "Float",
     "Int",
     "Param",
+    "check_jsonable",
     "freeze",
     "param_from_dict",
     "same_value",
@@ -320,3 +322,19 @@ def param_from_dict(data: dict[str, Any]) -> Param:
     if kind == "fixed":
         return Fixed(data["name"], data["value"], condition)
     raise SpaceError(f"unknown parameter type {kind!r} in a stored space.")
+
+
+def check_jsonable(name: str, value: Any) -> Any:
+    """``value`` with tuples turned into lists; SpaceError when it cannot be stored as JSON."""
+    if isinstance(value, tuple):
+        value = list(value)
+    if isinstance(value, (np.generic,)):
+        value = value.item()
+    try:
+        text = json.dumps(value, allow_nan=True)
+    except (TypeError, ValueError) as exc:
+        raise SpaceError(
+            f"parameter {name!r}: value {value!r} cannot be stored ({exc}); use numbers, "
+            "strings, booleans, None, or lists and dicts of these."
+        ) from None
+    return json.loads(text)

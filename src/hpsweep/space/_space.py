@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -26,6 +25,7 @@ from hpsweep.space._params import (
     Float,
     Int,
     Param,
+    check_jsonable,
     param_from_dict,
 )
 
@@ -43,22 +43,6 @@ def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
     if rng is not None and not 0 <= int(rng) < 2**63:
         raise SpaceError(f"seed {rng} is not a non-negative integer below 2**63; give e.g. --seed 0.")
     return np.random.default_rng(rng)
-
-
-def check_jsonable(name: str, value: Any) -> Any:
-    """``value`` with tuples turned into lists; SpaceError when it cannot be stored as JSON."""
-    if isinstance(value, tuple):
-        value = list(value)
-    if isinstance(value, (np.generic,)):
-        value = value.item()
-    try:
-        text = json.dumps(value, allow_nan=True)
-    except (TypeError, ValueError) as exc:
-        raise SpaceError(
-            f"parameter {name!r}: value {value!r} cannot be stored ({exc}); use numbers, "
-            "strings, booleans, None, or lists and dicts of these."
-        ) from None
-    return json.loads(text)
 
 
 class _either:
@@ -176,10 +160,12 @@ class SearchSpace:
         ``Param`` (renamed to the field) or a spec dict such as ``{"type": "float", "low": 1e-5,
         "high": 1e-1, "log": True}``.
         """
-        from hpsweep.space._config_class import space_from_config_class
+        from hpsweep.space._config_class import params_from_config_class
 
-        return space_from_config_class(cls() if self is None else self, config_cls,
-                                       overrides or {})
+        space = cls() if self is None else self
+        for param in params_from_config_class(config_cls, overrides or {}):
+            space.add(param)
+        return space
 
     # -- reading --------------------------------------------------------------------------
     @property

@@ -10,7 +10,6 @@ cannot happen between workers.
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -369,10 +368,6 @@ class Store:
                 self._conn.execute("SELECT seq, step, metrics, time FROM reports WHERE trial_id=? "
                                    "ORDER BY seq", (trial_id,))]
 
-    def count_by_state(self) -> dict[str, int]:
-        return {s: n for s, n in self._conn.execute(
-            "SELECT state, COUNT(*) FROM trials GROUP BY state")}
-
     # -- events ----------------------------------------------------------------------------------
     def add_event(self, kind: str, *, time: float, trial_id: int | None = None,
                   data: dict[str, Any] | None = None) -> None:
@@ -419,10 +414,3 @@ def _trial_from_row(row: Sequence[Any]) -> TrialRecord:
     )
 
 
-def finite_or_none(value: Any) -> float | None:
-    """A float when ``value`` is a finite number, else None (for CSV and reports)."""
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return out if math.isfinite(out) else None
