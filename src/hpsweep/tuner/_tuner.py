@@ -13,6 +13,7 @@ trial, from its last checkpointed step, to the target it had, before anything el
 
 from __future__ import annotations
 
+import gc
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ from hpsweep.tuner._judge import judge_exit, reached_step
 from hpsweep.tuner.budget import Budget
 
 __all__ = ["Launcher", "TuneResult", "Tuner", "TunerCallback", "derive_seed"]
+
+_FREEZE_EVERY = 1000  # trial ends between two gc.freeze() calls
 
 
 def derive_seed(study_seed: int, trial_id: int) -> int:
@@ -138,6 +141,7 @@ class Tuner:
         self._final_end = ""  # the budget that ended the study (trials left are stopped)
         self._stop_reason = ""
         self._t0 = 0.0
+        self._ended = 0
 
     # -- public controls -------------------------------------------------------------------------
     def request_stop(self, *, kill: bool, reason: str = "stopped by the user") -> None:
@@ -571,6 +575,11 @@ class Tuner:
             self._retire()
 
     def _after_end(self, trial: TrialRecord) -> None:
+        self._ended += 1
+        if self._ended % _FREEZE_EVERY == 0:
+            # The records of ended trials live as long as the study: moved out of the cyclic
+            # collector's view, a full collection no longer walks every report ever stored.
+            gc.freeze()
         if self.launcher is not None:
             self.launcher.finished(trial)
         if self.csv is not None:
