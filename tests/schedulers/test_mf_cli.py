@@ -147,11 +147,12 @@ def test_ends_right_and_resumes_exactly_after_three_kills(tmp_path: Path, name: 
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(("n", "every"), [(2, 1), (4, 2)])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_every_pausing_scheduler_ends_a_tiny_study(tmp_path: Path, name: str) -> None:
-    """N = 2, reports every epoch, real processes on two slots. (N = 5 with reports every second
-    epoch is the unkilled run above; N in {2, 4, 18, 26} in simulated time: test_end_state.py.)"""
-    n, every = 2, 1
+def test_every_pausing_scheduler_ends_a_small_study(tmp_path: Path, name: str, n: int, every: int) -> None:
+    """Real processes on two slots. (N = 5 with reports every second epoch is the unkilled run
+    above; N in {2, 4, 18, 26} with reports every epoch and every second epoch, in simulated
+    time: test_end_state.py.)"""
     (tmp_path / "mf.py").write_text(SCRIPT)
     assert _cli(tmp_path, *_sweep(name, "s", every=every, n=n, parallel=2), env={}) == 0
     store = Store.open(tmp_path / "s" / "study.db", readonly=True)
@@ -163,6 +164,29 @@ def test_every_pausing_scheduler_ends_a_tiny_study(tmp_path: Path, name: str) ->
     assert any(t.state is TrialState.COMPLETED and max(r.step for r in t.reports) == MAX for t in trials)
     spent = sum(max((r.step for r in t.reports), default=0) for t in trials)
     assert spent <= n * MAX
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("strategy", ["random", "tpe"])
+def test_a_killed_search_resumes_to_the_same_configurations(tmp_path: Path, strategy: str) -> None:
+    """A continuous random or TPE sweep on one slot, killed three times and resumed, tries the
+    same configurations in the same trials as an unkilled one with the same seed: re-runs stay in
+    place and the searchers' streams follow trial ids, not how often the controller started."""
+    (tmp_path / "mf.py").write_text(SCRIPT)
+    args = ["run", "--strategy", strategy, "--num-trials", "8", "--seed", "5", "--parallel", "1",
+            "--metric", "loss", "--mode", "min", "--max-resource", "3", "--resource-arg", "epochs",
+            "--plain", "--", PY, "mf.py", "--lr", "uniform(0, 1)", "--every", "1"]
+    assert _cli(tmp_path, args[0], "--out", "plain", *args[1:], env={}) == 0
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    env = {"KILL_AT": "1:2,4:1,6:3", "KILL_MARKS": str(marks)}
+    code = _cli(tmp_path, args[0], "--out", "killed", *args[1:], env=env)
+    for _ in range(3):
+        if code == 0:
+            break
+        code = _cli(tmp_path, "resume", "killed", "--plain", env=env)
+    assert code == 0 and len(list(marks.iterdir())) == 3
+    assert _end_state(tmp_path / "killed" / "study.db") == _end_state(tmp_path / "plain" / "study.db")
 
 
 def test_a_resource_key_the_reports_lack_stops_at_the_first_report(tmp_path, cli, write_script):
