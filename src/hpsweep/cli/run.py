@@ -84,7 +84,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                       help="remove checkpoints of trials that can no longer be resumed: keep all, "
                            "only the best trial's, or none")
     life.add_argument("--on-interrupted", default="rerun", choices=["rerun", "mark"],
-                      help="on resume: re-run trials a dead controller left running, or only mark them")
+                      help="on resume: run again, in place, the runs a dead controller left (default), "
+                           "or only mark them interrupted")
     add_display_arguments(p)
 
 
