@@ -151,9 +151,17 @@ def build_scheduler(method: str, bench: Any, seed: int) -> Any:
     from hpsweep.schedulers import make_scheduler
 
     searcher = _random_searcher(bench.space(), metric=bench.metric, mode=bench.mode, seed=seed)
-    return make_scheduler(HPSWEEP_SCHEDULER[method], searcher=searcher, metric=bench.metric,
-                          mode=bench.mode, resource_attr="epoch", min_resource=1,
-                          max_resource=bench.max_resource, seed=seed)
+    name = HPSWEEP_SCHEDULER[method]
+    sched = make_scheduler(name, searcher=searcher, metric=bench.metric, mode=bench.mode,
+                           resource_attr="epoch", min_resource=1,
+                           max_resource=bench.max_resource, seed=seed)
+    # --set: an ablation of a model attribute (e.g. dyhpo.incumbent_rule=any), never a default
+    for item in filter(None, os.environ.get("HPSWEEP_BENCH_SET", "").split(",")):
+        key, _, value = item.partition("=")
+        target, _, attr = key.partition(".")
+        if target == name:
+            setattr(sched, attr, json.loads(value) if value[:1] in "0123456789-[{tf" else value)
+    return sched
 
 
 def run_hpsweep(method: str, bench: Any, seed: int, workers: int,
@@ -166,9 +174,12 @@ def run_hpsweep(method: str, bench: Any, seed: int, workers: int,
     traj: Trajectory = []
     configs: list[dict[str, Any]] = []
     offset, rounds, decisions, trials = 0.0, 0, 0, 0
+    spent = [0.0]  # CPU seconds inside the scheduler (suggest and on_report)
     while offset < budget:
         run_seed = seed if rounds == 0 else seed * 1000 + rounds
         scheduler = build_scheduler(method, bench, run_seed)
+        for hook in ("suggest", "on_report"):
+            setattr(scheduler, hook, _timed(getattr(scheduler, hook), spent))
         store = Store.create(None, name=f"{method}-{run_seed}", spec={})
         executor = SimulatedExecutor(bench, n_workers=workers, seed=run_seed)
         tuner = Tuner(store=store, scheduler=scheduler, executor=executor,
@@ -188,7 +199,18 @@ def run_hpsweep(method: str, bench: Any, seed: int, workers: int,
         offset = end
     return {"trajectory": traj, "configs": configs, "wall": time.perf_counter() - wall,
             "cpu": time.process_time() - cpu, "trials": trials, "decisions": decisions,
-            "rounds": rounds}
+            "rounds": rounds, "scheduler_cpu": spent[0]}
+
+
+def _timed(fn: Callable[..., Any], spent: list[float]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        start = time.process_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            spent[0] += time.process_time() - start
+
+    return wrapper
 
 
 # -- Optuna -----------------------------------------------------------------------------------
@@ -468,8 +490,8 @@ def _fmt_config(config: dict[str, Any] | None) -> str:
 def summarize(rows: list[dict[str, Any]], methods: Sequence[str], tasks: Sequence[str]) -> str:
     lines = ["| method | " + " | ".join(f"regret @{f:g}" for f in FRACTIONS)
              + " | mean rank @1.0 | on-bound share | flagged | promoted job | wall s/run "
-             "| CPU s/run |",
-             "|---|" + "---|" * (len(FRACTIONS) + 6)]
+             "| CPU s/run | scheduler CPU s/run |",
+             "|---|" + "---|" * (len(FRACTIONS) + 7)]
     ranks = _ranks(rows, methods)
     for m in methods:
         mine = [r for r in rows if r["method"] == m]
@@ -488,7 +510,9 @@ def summarize(rows: list[dict[str, Any]], methods: Sequence[str], tasks: Sequenc
         flagged = sum(1 for r in mine if r.get("flagged"))
         lines.append(f"| {m}{note} | " + " | ".join(cells)
                      + f" | {ranks.get(m, float('nan')):.2f} | {share:.1%} | {flagged}/{len(mine)}"
-                     f" | {CONTINUES[m.split('-')[0]]} | {wall:.2f} | {cpu:.2f} |")
+                     f" | {CONTINUES[m.split('-')[0]]} | {wall:.2f} | {cpu:.2f} | "
+                     + (f"{np.mean([r['scheduler_cpu'] for r in mine]):.2f} |"
+                        if all("scheduler_cpu" in r for r in mine) else "- |"))
     lines += ["", "Per task, mean normalized regret at the full budget (± std over seeds; "
               "† k: k runs flagged, best configuration on two or more bounds):", "",
               "| method | " + " | ".join(tasks) + " |", "|---|" + "---|" * len(tasks)]
@@ -594,9 +618,13 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="only print the tables of the runs in RUNS.jsonl")
     parser.add_argument("--decision-timing", type=int, default=None, metavar="N",
                         help="only time DyHPO's decisions with N trials in the study")
+    parser.add_argument("--set", nargs="+", default=[], metavar="SCHEDULER.ATTR=VALUE",
+                        help="ablation: set a model attribute after construction")
     parser.add_argument("--peer-worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--peer-budget", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.set:
+        os.environ["HPSWEEP_BENCH_SET"] = ",".join(args.set)
     if args.peer_worker:
         peer_worker(args)
         return

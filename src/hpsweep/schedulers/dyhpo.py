@@ -60,6 +60,10 @@ class DyHPOScheduler(TrackingScheduler):
         self._obs_time: dict[tuple[int, int], float] = {}
         self._encoded: dict[int, np.ndarray] = {}
         self._best = math.inf  # best signed value seen at any budget
+        self._best_at: dict[int, float] = {}  # best signed value seen at each budget
+        self._at_level: dict[int, dict[int, float]] = {}  # level -> trial -> signed value
+        self._last: dict[int, tuple[int, float]] = {}  # trial -> (last step, value)
+        self._extra: dict[tuple[int, int], float] = {}  # kept earlier observations
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -67,6 +71,10 @@ class DyHPOScheduler(TrackingScheduler):
         self._obs_time = {}
         self._encoded = {}
         self._best = math.inf
+        self._best_at = {}
+        self._at_level = {}
+        self._last = {}
+        self._extra = {}
         self.surrogate = CurveSurrogate(dim=self.encoder.dim + 1)
 
     def _record(self, info: TrialInfo, report: Report) -> tuple[int, float] | None:
@@ -74,6 +82,18 @@ class DyHPOScheduler(TrackingScheduler):
         if recorded is not None:
             self._obs_time[(info.trial_id, recorded[0])] = report.time
             self._best = min(self._best, recorded[1])
+            step, value = recorded
+            self._best_at[step] = min(self._best_at.get(step, math.inf), value)
+            self._at_level.setdefault(step, {})[info.trial_id] = value
+            tid = info.trial_id
+            prev = self._last.get(tid)
+            if prev is None or step >= prev[0]:
+                if prev is not None and prev[0] != step and (prev[0] in _KEEP_STEPS
+                                                              or prev[0] == self.levels[0]):
+                    self._extra[(tid, prev[0])] = prev[1]
+                self._last[tid] = (step, value)
+            elif step in _KEEP_STEPS or step == self.levels[0]:
+                self._extra[(tid, step)] = value
         return recorded
 
     def on_trial_start(self, trial: Any) -> None:
@@ -96,7 +116,9 @@ class DyHPOScheduler(TrackingScheduler):
         return None
 
     def _resumable(self) -> list[TrialInfo]:
-        return sorted((t for t in self.paused() if t.values and t.last_step < self.max_resource),
+        last = self._last
+        return sorted((t for t in self.paused()
+                       if t.trial_id in last and last[t.trial_id][0] < self.max_resource),
                       key=lambda t: t.trial_id)
 
     # -- decisions -----------------------------------------------------------------------------
@@ -128,8 +150,7 @@ class DyHPOScheduler(TrackingScheduler):
         for info in paused:
             by_level.setdefault(info.last_step, []).append(info)
         for level in sorted(by_level, reverse=True):
-            ranked = sorted((v, t.trial_id) for t in self._trials.values()
-                            if (v := t.value_at(level)) is not None)
+            ranked = sorted((v, tid) for tid, v in self._at_level.get(level, {}).items())
             top = {tid for _, tid in ranked[: len(ranked) // self.reduction_factor]}
             waiting = {t.trial_id for t in by_level[level]}
             for _, tid in ranked:
@@ -150,25 +171,41 @@ class DyHPOScheduler(TrackingScheduler):
         return np.column_stack([x, b])
 
     def _training_data(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every trial's last observation, then earlier ones at powers of two, up to max_points."""
-        last: list[tuple[TrialInfo, int, float]] = []
-        extra: list[tuple[TrialInfo, int, float]] = []
-        for info in self._trials.values():
-            if not info.values:
-                continue
-            top = info.last_step
-            last.append((info, top, info.values[top]))
-            extra += [(info, s, v) for s, v in info.values.items()
-                      if s != top and (s in _KEEP_STEPS or s == self.levels[0])]
-        if len(last) > self.max_points:  # keep the best trials' observations
-            last.sort(key=lambda item: item[2])
-            last = last[: self.max_points]
-        room = self.max_points - len(last)
-        if room > 0 and extra:
-            keep = np.linspace(0, len(extra) - 1, num=min(room, len(extra))).astype(int)
-            last += [extra[i] for i in keep]
-        x = self._rows([i for i, _, _ in last], [s for _, s, _ in last])
-        return x, np.array([v for _, _, v in last])
+        """Every trial's last observation, then earlier ones at powers of two, up to max_points
+        (kept up to date as reports arrive, so a decision does not walk every trial)."""
+        tids = list(self._last)
+        steps = np.array([self._last[t][0] for t in tids], dtype=int)
+        values = np.array([self._last[t][1] for t in tids], dtype=float)
+        if len(tids) > self.max_points:  # keep the best trials' observations
+            keep = np.sort(np.argsort(values, kind="stable")[: self.max_points])
+            tids = [tids[i] for i in keep]
+            steps, values = steps[keep], values[keep]
+        room = self.max_points - len(tids)
+        if room > 0 and self._extra:
+            extra = list(self._extra.items())
+            pick = np.linspace(0, len(extra) - 1, num=min(room, len(extra))).astype(int)
+            tids += [extra[i][0][0] for i in pick]
+            steps = np.concatenate([steps, [extra[i][0][1] for i in pick]])
+            values = np.concatenate([values, [extra[i][1] for i in pick]])
+        x = self._rows([self._trials[t] for t in tids], [int(s) for s in steps])
+        return x, values
+
+    def _candidates(self, paused: list[TrialInfo]) -> list[TrialInfo]:
+        """At most ``n_candidates`` paused trials to score: those ranked best within their own
+        rung (the share of the rung's trials that beat them), so that a decision's cost does not
+        grow with the study."""
+        if len(paused) <= self.n_candidates:
+            return paused
+        groups: dict[int, list[int]] = {}
+        for i, info in enumerate(paused):
+            groups.setdefault(self._last[info.trial_id][0], []).append(i)
+        rank = np.empty(len(paused))
+        for step, members in groups.items():
+            arr = np.sort(np.fromiter(self._at_level.get(step, {}).values(), dtype=float))
+            mine = np.array([self._last[paused[i].trial_id][1] for i in members])
+            rank[members] = np.searchsorted(arr, mine) / max(len(arr), 1)
+        keep = np.sort(np.argsort(rank, kind="stable")[: self.n_candidates])
+        return [paused[i] for i in keep]
 
     def _snapshot(self, count: int) -> tuple[np.ndarray, np.ndarray]:
         """The first ``count`` observations in time order, as training data."""
@@ -185,8 +222,31 @@ class DyHPOScheduler(TrackingScheduler):
             self.surrogate.tune(key, x, y, np.random.default_rng([seed, key, 17]))
         self.surrogate.fit(*self._training_data())
 
+    incumbent_rule = "budget"  # or "any": the best value seen at any budget
+
+    def _incumbents(self, levels: list[int], fallback: float) -> np.ndarray:
+        """The value each candidate's EI is measured against.
+
+        ``budget`` (default): the best value observed at the candidate's target budget, or, where
+        none has reached it yet, at the largest budget below it that has one. ``any``: the best
+        value observed at any budget.
+        """
+        if self.incumbent_rule == "any" or not self._best_at:
+            best = self._best if math.isfinite(self._best) else fallback
+            return np.full(len(levels), best)
+        observed = sorted(self._best_at)
+        cache: dict[int, float] = {}
+        out = np.empty(len(levels))
+        for i, level in enumerate(levels):
+            if level not in cache:
+                below = [b for b in observed if b <= level]
+                cache[level] = self._best_at[below[-1]] if below else self._best_at[observed[0]]
+            out[i] = cache[level]
+        return out
+
     def _score(self, paused: list[TrialInfo], news: np.ndarray) -> Suggestion | None:
         self._fit()
+        paused = self._candidates(paused)
         targets = [self.next_level(t.last_step) or self.max_resource for t in paused]
         rows = np.vstack([
             self._rows(paused, targets),
@@ -196,8 +256,8 @@ class DyHPOScheduler(TrackingScheduler):
         if not len(rows):
             return None
         mu, sd = self.surrogate.predict(rows)
-        best = self._best if math.isfinite(self._best) else float(mu.max())
-        score = expected_improvement(mu, sd, np.full(len(mu), best))
+        levels = [*targets, *[self.levels[0]] * len(news)]
+        score = expected_improvement(mu, sd, self._incumbents(levels, float(mu.max())))
         winner = int(np.argmax(score))
         if winner < len(paused):
             info = paused[winner]
