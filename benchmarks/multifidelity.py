@@ -69,11 +69,20 @@ HPSWEEP_METHODS = ("hpsweep-random", "hpsweep-median", "hpsweep-asha", "hpsweep-
 OPTUNA_METHODS = ("optuna-tpe-hyperband", "optuna-tpe-sha")
 SYNE_TUNE_METHODS = ("synetune-random", "synetune-asha", "synetune-synchb", "synetune-bohb",
                      "synetune-dyhpo")
-ALL_METHODS = HPSWEEP_METHODS + OPTUNA_METHODS + SYNE_TUNE_METHODS
-DEFAULT_METHODS = (*HPSWEEP_METHODS, "optuna-tpe-hyperband", "synetune-synchb", "synetune-bohb")
+ASK_TELL_METHODS = ("dehb", "smac-hyperband")  # each in its own environment under .venvs/
+ALL_METHODS = HPSWEEP_METHODS + OPTUNA_METHODS + SYNE_TUNE_METHODS + ASK_TELL_METHODS
+DEFAULT_METHODS = (*HPSWEEP_METHODS, "optuna-tpe-hyperband", "synetune-synchb", "synetune-bohb",
+                   *ASK_TELL_METHODS)
+VENVS = ROOT / "benchmarks" / ".venvs"
+ASK_TELL_ENV = {  # method -> (environment folder, pip requirements)
+    "dehb": ("dehb", ["dehb==0.1.2", "onnxruntime"]),
+    "smac-hyperband": ("smac", ["smac==2.4.*", "onnxruntime"]),
+}
 CONTINUES = {  # does a promoted job continue from its checkpoint (else it retrains from scratch)
     "hpsweep": "continues", "optuna": "continues (one trial runs on)",
     "synetune": "continues (simulator backend resumes)",
+    "dehb": "retrains from scratch (charged the full time to its fidelity)",
+    "smac": "retrains from scratch (charged the full time to its fidelity)",
 }
 NOTES = {"hpsweep-pbt": "an exploited checkpoint is not priced by the surrogate; restarted "
                         "populations spend the whole budget"}
@@ -299,6 +308,21 @@ def ensure_syne_tune(python: str) -> Path:
     return exe
 
 
+def ensure_venv(method: str, python: str) -> Path:
+    """The Python of ``method``'s own environment, created and installed from PyPI if missing."""
+    folder, requirements = ASK_TELL_ENV[method]
+    exe = VENVS / folder / "bin" / "python"
+    module = {"dehb": "dehb", "smac-hyperband": "smac"}[method]
+    probe = [str(exe), "-c", f"import {module}, onnxruntime"]
+    if exe.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
+        return exe
+    VENVS.mkdir(parents=True, exist_ok=True)
+    (VENVS / ".gitignore").write_text("*\n")
+    subprocess.run([python, "-m", "venv", str(VENVS / folder)], check=True)
+    subprocess.run([str(exe), "-m", "pip", "install", "-q", *requirements], check=True)
+    return exe
+
+
 def run_syne_tune(method: str, scenario: str, task: str, seed: int, workers: int, budget: float,
                   data_dir: Path, *, python: Path, timeout: float) -> dict[str, Any]:
     out = PEERS / "runs" / f"{method}-{scenario}-{task}-{seed}.jsonl"
@@ -309,7 +333,8 @@ def run_syne_tune(method: str, scenario: str, task: str, seed: int, workers: int
             "--workers", str(workers), "--peer-budget", repr(budget),
             "--data-dir", str(data_dir), "--output", str(out)]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OMP_NUM_THREADS": "1",
-           "OPENBLAS_NUM_THREADS": "1", "SYNETUNE_FOLDER": str(PEERS / "syne-tune-runs")}
+           "OPENBLAS_NUM_THREADS": "1", "SYNETUNE_FOLDER": str(PEERS / "syne-tune-runs"),
+           "PYTHONHASHSEED": "0"}  # SMAC3's run depends on it
     wall, cpu0 = time.perf_counter(), _children_cpu()
     capped = False
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -347,8 +372,95 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def ask_tell_worker(args: argparse.Namespace) -> None:
+    """Runs DEHB or SMAC3 (in its own environment) through ask/tell in a simulated clock with
+    ``--workers`` workers. Both retrain a promoted configuration from scratch, so a job to
+    fidelity r is charged the full time of training to r. Streams results to --output."""
+    import tempfile
+
+    import ConfigSpace as CS
+
+    from hpsweep.space._params import Categorical, Float, Int
+
+    cpu = time.process_time()
+    bench = load_bench(args.scenarios[0], args.tasks[0], args.data_dir)
+    seed, budget, top = args.seeds[0], float(args.peer_budget), bench.max_resource
+    cs = CS.ConfigurationSpace(seed=seed)
+    for p in bench.params:
+        if isinstance(p, Float):
+            cs.add(CS.Float(p.name, (p.low, p.high), log=p.log))
+        elif isinstance(p, Int):
+            cs.add(CS.Integer(p.name, (p.low, p.high), log=p.log))
+        elif isinstance(p, Categorical):
+            cs.add(CS.Categorical(p.name, list(p.choices)))
+    tmp = tempfile.mkdtemp(prefix=f"{args.peer_worker}-")
+    ask: Callable[[], tuple[Any, dict[str, Any], int]]
+    tell: Callable[[Any, float, float], None]
+    if args.peer_worker == "dehb":
+        from dehb import DEHB
+
+        opt = DEHB(cs=cs, dimensions=len(bench.params), min_fidelity=1, max_fidelity=top, eta=3,
+                   n_workers=1, seed=seed, output_path=tmp, log_level="ERROR")
+
+        def ask() -> tuple[Any, dict[str, Any], int]:
+            job = opt.ask()
+            raw = job["config"]  # a Configuration when DEHB was given a ConfigSpace
+            config = dict(raw if isinstance(raw, CS.Configuration)
+                          else opt.vector_to_configspace(raw))
+            return job, config, int(min(max(round(float(job["fidelity"])), 1), top))
+
+        def tell(job: Any, value: float, cost: float) -> None:
+            opt.tell(job, {"fitness": -value, "cost": cost})
+    else:
+        from smac import MultiFidelityFacade, Scenario
+        from smac.runhistory.dataclasses import TrialValue
+
+        scenario = Scenario(cs, deterministic=True, n_trials=10**7, min_budget=1, max_budget=top,
+                            seed=seed, output_directory=Path(tmp))
+        smac = MultiFidelityFacade(scenario, target_function=lambda config, seed, budget: 0.0,
+                                   intensifier=MultiFidelityFacade.get_intensifier(scenario, eta=3),
+                                   overwrite=True, logging_level=40)
+
+        def ask() -> tuple[Any, dict[str, Any], int]:
+            info = smac.ask()
+            budget_ = int(min(max(round(float(info.budget)), 1), top))
+            return info, dict(info.config), budget_
+
+        def tell(info: Any, value: float, cost: float) -> None:
+            smac.tell(info, TrialValue(cost=-value, time=cost))
+
+    sink = open(args.output, "w")  # noqa: SIM115 - closed at the end, flushed per line
+    queue: list[tuple[float, int, Any, float, float]] = []
+    count = [0]
+
+    def launch(now: float) -> None:
+        job, config, r = ask()
+        config = {p.name: config[p.name] for p in bench.params}
+        times, values = curve_arrays(bench, [config])
+        cost, value = float(times[0, r - 1]), float(values[0, r - 1])  # from scratch to r
+        sink.write(json.dumps({"trial": count[0], "config": config}, default=float) + "\n")
+        heapq.heappush(queue, (now + cost, count[0], job, value, cost))
+        count[0] += 1
+
+    for _ in range(args.workers):
+        launch(0.0)
+    while queue:
+        now, number, job, value, cost = heapq.heappop(queue)
+        if now > budget:
+            break
+        sink.write(json.dumps({"t": now, "trial": number, "v": value}) + "\n")
+        sink.flush()
+        tell(job, value, cost)
+        launch(now)
+    sink.write(json.dumps({"cpu": time.process_time() - cpu, "trials": count[0]}) + "\n")
+    sink.close()
+
+
 def peer_worker(args: argparse.Namespace) -> None:
     """Runs one Syne Tune method in this (Syne Tune) environment; streams results to --output."""
+    if args.peer_worker in ASK_TELL_METHODS:
+        ask_tell_worker(args)
+        return
     import logging
 
     from syne_tune import StoppingCriterion
@@ -463,9 +575,10 @@ def _job(job: tuple[str, str, str, int, int, float, str, str | None, float]) -> 
     elif method.startswith("optuna-"):
         res = run_optuna(method, bench, seed, workers, budget)
     else:
-        assert peer_python is not None
+        python = (Path(peer_python) if method.startswith("synetune-") else
+                  VENVS / ASK_TELL_ENV[method][0] / "bin" / "python")
         res = run_syne_tune(method, scenario, task, seed, workers, budget, data,
-                            python=Path(peer_python), timeout=timeout)
+                            python=python, timeout=timeout)
     lo, hi = bench.metric_range()
     traj, configs = res.pop("trajectory"), res.pop("configs")
     res["regret"] = regrets(traj, budget, lo, hi)
@@ -644,7 +757,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     peer_python = None
     if any(m.startswith("synetune-") for m in args.methods):
         peer_python = str(ensure_syne_tune(sys.executable))
-    slow_first = {"synetune-bohb": 0, "hpsweep-dyhpo": 1, "optuna-tpe-sha": 2,
+    for method in set(args.methods) & set(ASK_TELL_METHODS):
+        ensure_venv(method, sys.executable)
+    slow_first = {"synetune-bohb": 0, "smac-hyperband": 0, "hpsweep-dyhpo": 1, "optuna-tpe-sha": 2,
                   "optuna-tpe-hyperband": 3, "synetune-dyhpo": 4}
     jobs = [(m, sc, t, s, args.workers, budgets[(sc, t)], str(args.data_dir), peer_python,
              args.dyhpo_timeout if m == "synetune-dyhpo" else args.peer_timeout)
