@@ -161,9 +161,16 @@ def build_scheduler(method: str, bench: Any, seed: int) -> Any:
 
     searcher = _random_searcher(bench.space(), metric=bench.metric, mode=bench.mode, seed=seed)
     name = HPSWEEP_SCHEDULER[method]
+    # --option: a constructor option for a labelled ablation only; the tables of record pass none
+    options = {}
+    for item in filter(None, os.environ.get("HPSWEEP_BENCH_OPTION", "").split(",")):
+        key, _, value = item.partition("=")
+        target, _, opt = key.partition(".")
+        if target == name:
+            options[opt] = json.loads(value) if value != "all" else _all_brackets(bench)
     sched = make_scheduler(name, searcher=searcher, metric=bench.metric, mode=bench.mode,
                            resource_attr="epoch", min_resource=1,
-                           max_resource=bench.max_resource, seed=seed)
+                           max_resource=bench.max_resource, seed=seed, **options)
     # --set: an ablation of a model attribute (e.g. dyhpo.incumbent_rule=any), never a default
     for item in filter(None, os.environ.get("HPSWEEP_BENCH_SET", "").split(",")):
         key, _, value = item.partition("=")
@@ -171,6 +178,11 @@ def build_scheduler(method: str, bench: Any, seed: int) -> Any:
         if target == name:
             setattr(sched, attr, json.loads(value) if value[:1] in "0123456789-[{tf" else value)
     return sched
+
+
+def _all_brackets(bench: Any) -> int:
+    """Every bracket of Hyperband with eta 3 from resource 1 to the benchmark's maximum."""
+    return 1 + math.ceil(math.log(bench.max_resource) / math.log(3) - 1e-9)
 
 
 def run_hpsweep(method: str, bench: Any, seed: int, workers: int,
@@ -617,8 +629,8 @@ def summarize(rows: list[dict[str, Any]], methods: Sequence[str], tasks: Sequenc
         cpu = np.nanmean([r["cpu"] for r in mine])
         capped = sum(1 for r in mine if r.get("capped"))
         note = f" (capped {capped}/{len(mine)})" if capped else ""
-        if m in NOTES:
-            note += f" ({NOTES[m]})"
+        if m.split(" [")[0] in NOTES:
+            note += f" ({NOTES[m.split(' [')[0]]})"
         share = np.mean([r.get("bound_share", 0.0) for r in mine])
         flagged = sum(1 for r in mine if r.get("flagged"))
         lines.append(f"| {m}{note} | " + " | ".join(cells)
@@ -727,22 +739,34 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="real seconds before a Syne Tune run is cut off (reported as capped)")
     parser.add_argument("--dyhpo-timeout", type=float, default=30.0,
                         help="the same cut-off for Syne Tune's DyHPO, which is far slower")
-    parser.add_argument("--summarize", type=Path, default=None, metavar="RUNS.jsonl",
-                        help="only print the tables of the runs in RUNS.jsonl")
+    parser.add_argument("--summarize", nargs="+", default=None, metavar="RUNS.jsonl[:LABEL]",
+                        help="only print the tables of the runs in these files (a LABEL is "
+                             "appended to the method names of that file, e.g. an ablation)")
     parser.add_argument("--decision-timing", type=int, default=None, metavar="N",
                         help="only time DyHPO's decisions with N trials in the study")
     parser.add_argument("--set", nargs="+", default=[], metavar="SCHEDULER.ATTR=VALUE",
                         help="ablation: set a model attribute after construction")
+    parser.add_argument("--option", nargs="+", default=[], metavar="SCHEDULER.OPTION=JSON",
+                        help="ablation: pass a constructor option (not the defaults any more)")
     parser.add_argument("--peer-worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--peer-budget", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.set:
         os.environ["HPSWEEP_BENCH_SET"] = ",".join(args.set)
+    if args.option:
+        os.environ["HPSWEEP_BENCH_OPTION"] = ",".join(args.option)
     if args.peer_worker:
         peer_worker(args)
         return
     if args.summarize:
-        done = [json.loads(line) for line in args.summarize.read_text().splitlines() if line]
+        done = []
+        for item in args.summarize:
+            path, _, label = item.partition(":")
+            for line in Path(path).read_text().splitlines():
+                if line:
+                    row = json.loads(line)
+                    row["method"] += f" [{label}]" if label else ""
+                    done.append(row)
         print(report(done))
         return
     if args.decision_timing:
@@ -795,7 +819,9 @@ def report(rows: list[dict[str, Any]]) -> str:
                                                      for r in rows)]:
         mine = [r for r in rows if r.get("scenario", "lcbench") == scenario]
         tasks = sorted({r["task"] for r in mine}, key=int)
-        methods = [m for m in ALL_METHODS if any(r["method"] == m for r in mine)]
+        present = {r["method"] for r in mine}
+        methods = sorted(present, key=lambda m: (ALL_METHODS.index(m.split(" [")[0])
+                                                 if m.split(" [")[0] in ALL_METHODS else 99, m))
         out.append(f"### {scenario}: {len(tasks)} instances, seeds "
                    f"{' '.join(map(str, sorted({r['seed'] for r in mine})))}\n\n"
                    + summarize(mine, methods, tasks))

@@ -167,6 +167,12 @@ def test_incumbent_is_the_best_value_at_the_candidates_budget() -> None:
     assert list(sched._incumbents([1, 2, 3, 5], 0.0)) == [0.5, 0.4, 0.1, 0.1]
     sched.incumbent_rule = "any"
     assert list(sched._incumbents([1, 2, 5], 0.0)) == [0.1, 0.1, 0.1]
+    sched.incumbent_rule = "above"  # the best at this budget or a larger one
+    assert list(sched._incumbents([1, 2, 3, 5], 0.0)) == [0.1, 0.1, 0.1, 0.1]
+    late = Report(9, 4, {"loss": 0.3}, time=20.0)  # a worse value at a larger budget
+    trial.reports.append(late)
+    sched.on_report(trial, late)
+    assert list(sched._incumbents([4, 5], 0.0)) == [0.3, 0.3]
 
 
 def test_scored_paused_trials_are_bounded_and_the_best_of_their_rung() -> None:

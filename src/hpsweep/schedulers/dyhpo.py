@@ -222,19 +222,28 @@ class DyHPOScheduler(TrackingScheduler):
             self.surrogate.tune(key, x, y, np.random.default_rng([seed, key, 17]))
         self.surrogate.fit(*self._training_data())
 
-    incumbent_rule = "budget"  # or "any": the best value seen at any budget
+    incumbent_rule = "budget"  # "any": the best value seen at any budget; "above": see below
 
     def _incumbents(self, levels: list[int], fallback: float) -> np.ndarray:
         """The value each candidate's EI is measured against.
 
         ``budget`` (default): the best value observed at the candidate's target budget, or, where
         none has reached it yet, at the largest budget below it that has one. ``any``: the best
-        value observed at any budget.
+        value observed at any budget. ``above``: the best value observed at the candidate's
+        budget or any larger one (as ``budget`` where none is that large), so that a good value
+        seen only at a low budget does not hold back the trials that run past it.
         """
         if self.incumbent_rule == "any" or not self._best_at:
             best = self._best if math.isfinite(self._best) else fallback
             return np.full(len(levels), best)
         observed = sorted(self._best_at)
+        if self.incumbent_rule == "above":
+            suffix = np.minimum.accumulate([self._best_at[b] for b in observed][::-1])[::-1]
+            out = np.empty(len(levels))
+            for i, level in enumerate(levels):
+                j = int(np.searchsorted(observed, level))  # first observed budget >= level
+                out[i] = suffix[j] if j < len(observed) else self._best_at[observed[-1]]
+            return out
         cache: dict[int, float] = {}
         out = np.empty(len(levels))
         for i, level in enumerate(levels):
