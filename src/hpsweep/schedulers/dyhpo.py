@@ -62,6 +62,7 @@ class DyHPOScheduler(TrackingScheduler):
         self._best = math.inf  # best signed value seen at any budget
         self._best_at: dict[int, float] = {}  # best signed value seen at each budget
         self._at_level: dict[int, dict[int, float]] = {}  # level -> trial -> signed value
+        self._sorted_at: dict[int, np.ndarray] = {}  # level -> its values sorted (a cache)
         self._last: dict[int, tuple[int, float]] = {}  # trial -> (last step, value)
         self._extra: dict[tuple[int, int], float] = {}  # kept earlier observations
 
@@ -73,6 +74,7 @@ class DyHPOScheduler(TrackingScheduler):
         self._best = math.inf
         self._best_at = {}
         self._at_level = {}
+        self._sorted_at = {}
         self._last = {}
         self._extra = {}
         self.surrogate = CurveSurrogate(dim=self.encoder.dim + 1)
@@ -85,6 +87,7 @@ class DyHPOScheduler(TrackingScheduler):
             step, value = recorded
             self._best_at[step] = min(self._best_at.get(step, math.inf), value)
             self._at_level.setdefault(step, {})[info.trial_id] = value
+            self._sorted_at.pop(step, None)
             tid = info.trial_id
             prev = self._last.get(tid)
             if prev is None or step >= prev[0]:
@@ -196,14 +199,19 @@ class DyHPOScheduler(TrackingScheduler):
         grow with the study."""
         if len(paused) <= self.n_candidates:
             return paused
-        groups: dict[int, list[int]] = {}
-        for i, info in enumerate(paused):
-            groups.setdefault(self._last[info.trial_id][0], []).append(i)
+        last = self._last
+        steps = np.fromiter((last[t.trial_id][0] for t in paused), dtype=int, count=len(paused))
+        values = np.fromiter((last[t.trial_id][1] for t in paused), dtype=float,
+                             count=len(paused))
         rank = np.empty(len(paused))
-        for step, members in groups.items():
-            arr = np.sort(np.fromiter(self._at_level.get(step, {}).values(), dtype=float))
-            mine = np.array([self._last[paused[i].trial_id][1] for i in members])
-            rank[members] = np.searchsorted(arr, mine) / max(len(arr), 1)
+        for step in np.unique(steps):
+            arr = self._sorted_at.get(int(step))
+            if arr is None:
+                level = self._at_level.get(int(step), {})
+                arr = self._sorted_at[int(step)] = np.sort(np.fromiter(level.values(), dtype=float,
+                                                                       count=len(level)))
+            mask = steps == step
+            rank[mask] = np.searchsorted(arr, values[mask]) / max(len(arr), 1)
         keep = np.sort(np.argsort(rank, kind="stable")[: self.n_candidates])
         return [paused[i] for i in keep]
 
