@@ -740,6 +740,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "mf")
     parser.add_argument("--jobs", type=int, default=2, help="runs in parallel")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the runs already in OUTPUT/runs.jsonl and run only the others")
     parser.add_argument("--peer-timeout", type=float, default=400.0,
                         help="real seconds before a Syne Tune run is cut off (reported as capped)")
     parser.add_argument("--dyhpo-timeout", type=float, default=30.0,
@@ -796,9 +798,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             for m in sorted(args.methods, key=lambda m: slow_first.get(m, 9))]
     args.output.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
+    runs_file = args.output / "runs.jsonl"
+    if args.resume and runs_file.exists():
+        rows = [json.loads(line) for line in runs_file.read_text().splitlines() if line]
+        done = {(r["method"], r["scenario"], r["task"], r["seed"]) for r in rows}
+        jobs = [j for j in jobs if (j[0], j[1], j[2], j[3]) not in done]
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool, \
-            (args.output / "runs.jsonl").open("w") as sink:
+            runs_file.open("a" if args.resume else "w") as sink:
         for future in as_completed([pool.submit(_job, job) for job in jobs]):
             row = future.result()
             rows.append(row)
