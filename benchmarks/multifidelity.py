@@ -185,8 +185,17 @@ def _all_brackets(bench: Any) -> int:
     return 1 + math.ceil(math.log(bench.max_resource) / math.log(3) - 1e-9)
 
 
+class _Stalled(Exception):
+    """The loop kept deciding without the simulated clock moving (see run_hpsweep)."""
+
+
 def run_hpsweep(method: str, bench: Any, seed: int, workers: int,
                 budget: float) -> dict[str, Any]:
+    """One run through the real Tuner loop. Reports are recorded as the scheduler receives them
+    (with the configuration the trial has at that moment: PBT changes it). A loop that makes
+    10,000 decisions in a row without the simulated clock moving is cut off and the run is
+    marked ``stalled`` (PBT on this branch can resume a trial that copied a checkpoint past its
+    target over and over)."""
     from hpsweep.executors.simulated import SimulatedExecutor, SimulatedLauncher
     from hpsweep.store import Store
     from hpsweep.tuner import Tuner
@@ -194,25 +203,48 @@ def run_hpsweep(method: str, bench: Any, seed: int, workers: int,
     wall, cpu = time.perf_counter(), time.process_time()
     traj: Trajectory = []
     configs: list[dict[str, Any]] = []
-    offset, rounds, decisions, trials = 0.0, 0, 0, 0
+    index: dict[tuple[str, ...], int] = {}
+    offset, rounds, decisions, trials, stalled = 0.0, 0, 0, 0, False
     spent = [0.0]  # CPU seconds inside the scheduler (suggest and on_report)
-    while offset < budget:
+    while offset < budget and not stalled:
         run_seed = seed if rounds == 0 else seed * 1000 + rounds
         scheduler = build_scheduler(method, bench, run_seed)
-        for hook in ("suggest", "on_report"):
-            setattr(scheduler, hook, _timed(getattr(scheduler, hook), spent))
-        store = Store.create(None, name=f"{method}-{run_seed}", spec={})
         executor = SimulatedExecutor(bench, n_workers=workers, seed=run_seed)
+        suggest, on_report = scheduler.suggest, scheduler.on_report
+        idle = [0, -1.0]
+
+        def guarded(*args: Any, _suggest: Any = suggest, _ex: Any = executor,
+                    _idle: list[Any] = idle, **kwargs: Any) -> Any:
+            now = _ex.clock.now()
+            _idle[0] = _idle[0] + 1 if now == _idle[1] else 0
+            _idle[1] = now
+            if _idle[0] > 10_000:
+                raise _Stalled
+            return _suggest(*args, **kwargs)
+
+        def record(trial: Any, report: Any, _on_report: Any = on_report,
+                   _offset: float = offset) -> Any:
+            value = report.metrics.get(bench.metric)
+            if value is not None:
+                key = tuple(json.dumps(trial.config, sort_keys=True, default=str))
+                if key not in index:
+                    index[key] = len(configs)
+                    configs.append(dict(trial.config))
+                traj.append((_offset + report.time, float(value), index[key]))
+            return _on_report(trial, report)
+
+        scheduler.suggest = _timed(guarded, spent)
+        scheduler.on_report = _timed(record, spent)
+        store = Store.create(None, name=f"{method}-{run_seed}", spec={})
         tuner = Tuner(store=store, scheduler=scheduler, executor=executor,
                       launcher=SimulatedLauncher(executor), num_trials=None,
                       time_budget=budget - offset, seed=run_seed)
-        result = tuner.run()
-        for t in result.trials:
-            configs.append(dict(t.config))
-            traj += [(offset + r.time, float(r.metrics[bench.metric]), len(configs) - 1)
-                     for r in t.reports]
-        decisions += sum(t.runs for t in result.trials)  # one decision per start or resume
-        trials += len(result.trials)
+        try:
+            result = tuner.run()
+            decisions += sum(t.runs for t in result.trials)  # one per start or resume
+            trials += len(result.trials)
+        except _Stalled:
+            stalled = True
         rounds += 1
         end = offset + executor.clock.now()
         if method != "hpsweep-pbt" or end <= offset:
@@ -220,7 +252,8 @@ def run_hpsweep(method: str, bench: Any, seed: int, workers: int,
         offset = end
     return {"trajectory": traj, "configs": configs, "wall": time.perf_counter() - wall,
             "cpu": time.process_time() - cpu, "trials": trials, "decisions": decisions,
-            "rounds": rounds, "scheduler_cpu": spent[0]}
+            "rounds": rounds, "scheduler_cpu": spent[0], "stalled": stalled,
+            "reached": min(max((t for t, _, _ in traj), default=0.0) / budget, 1.0)}
 
 
 def _timed(fn: Callable[..., Any], spent: list[float]) -> Callable[..., Any]:
@@ -634,6 +667,8 @@ def summarize(rows: list[dict[str, Any]], methods: Sequence[str], tasks: Sequenc
         cpu = np.nanmean([r["cpu"] for r in mine])
         capped = sum(1 for r in mine if r.get("capped"))
         note = f" (capped {capped}/{len(mine)})" if capped else ""
+        stalled = sum(1 for r in mine if r.get("stalled"))
+        note += f" (stalled {stalled}/{len(mine)})" if stalled else ""
         if m.split(" [")[0] in NOTES:
             note += f" ({NOTES[m.split(' [')[0]]})"
         share = np.mean([r.get("bound_share", 0.0) for r in mine])
