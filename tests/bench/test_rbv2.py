@@ -52,5 +52,5 @@ def test_bad_input_is_a_usage_error(model) -> None:  # type: ignore[no-untyped-d
     with pytest.raises(UsageError, match="lacks parameter"):
         bench.curves([{"cp": 0.01}])
     config = bench.space().sample(np.random.default_rng(1))
-    with pytest.raises(UsageError, match="1..20"):
+    with pytest.raises(UsageError, match=r"1\.\.20"):
         bench.evaluate(config, [21])

@@ -163,10 +163,11 @@ def test_incumbent_is_the_best_value_at_the_candidates_budget() -> None:
         report = Report(9, step, {"loss": loss}, time=10.0 + step)
         trial.reports.append(report)
         sched.on_report(trial, report)
+    assert sched.incumbent_rule == "any"  # the default: the best value at any budget
+    assert list(sched._incumbents([1, 2, 5], 0.0)) == [0.1, 0.1, 0.1]
+    sched.incumbent_rule = "budget"
     # per budget: rung 1 -> 0.5, 2 -> 0.4, 3 -> 0.1; rung 5 has none: the largest below (3)
     assert list(sched._incumbents([1, 2, 3, 5], 0.0)) == [0.5, 0.4, 0.1, 0.1]
-    sched.incumbent_rule = "any"
-    assert list(sched._incumbents([1, 2, 5], 0.0)) == [0.1, 0.1, 0.1]
     sched.incumbent_rule = "above"  # the best at this budget or a larger one
     assert list(sched._incumbents([1, 2, 3, 5], 0.0)) == [0.1, 0.1, 0.1, 0.1]
     late = Report(9, 4, {"loss": 0.3}, time=20.0)  # a worse value at a larger budget
