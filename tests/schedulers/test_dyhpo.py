@@ -161,3 +161,32 @@ def test_decision_time_with_500_trials() -> None:
         assert sched.suggest(500, allow_new=True) is not None
     per_decision = (time.perf_counter() - start) / 5
     assert per_decision < 0.25  # the benchmark reports the figure; this only guards regressions
+
+
+def test_incumbent_is_the_best_value_at_the_candidates_budget() -> None:
+    sched = _dyhpo()
+    _paused_population(sched, [0.5, 0.6, 0.7])  # three trials at rung 1
+    trial = TrialRecord(9, {"x0": 0.9, "x1": 0.9}, TrialState.RUNNING, resource=3)
+    sched.on_trial_start(trial)
+    for step, loss in ((1, 0.8), (2, 0.4), (3, 0.1)):
+        report = Report(9, step, {"loss": loss}, time=10.0 + step)
+        trial.reports.append(report)
+        sched.on_report(trial, report)
+    assert sched.incumbent_rule == "any"  # the default: the best value at any budget
+    assert list(sched._incumbents([1, 2, 5], 0.0)) == [0.1, 0.1, 0.1]
+    sched.incumbent_rule = "budget"
+    # per budget: rung 1 -> 0.5, 2 -> 0.4, 3 -> 0.1; rung 5 has none: the largest below (3)
+    assert list(sched._incumbents([1, 2, 3, 5], 0.0)) == [0.5, 0.4, 0.1, 0.1]
+    sched.incumbent_rule = "above"  # the best at this budget or a larger one
+    assert list(sched._incumbents([1, 2, 3, 5], 0.0)) == [0.1, 0.1, 0.1, 0.1]
+    late = Report(9, 4, {"loss": 0.3}, time=20.0)  # a worse value at a larger budget
+    trial.reports.append(late)
+    sched.on_report(trial, late)
+    assert list(sched._incumbents([4, 5], 0.0)) == [0.3, 0.3]
+
+
+def test_scored_paused_trials_are_bounded_and_the_best_of_their_rung() -> None:
+    sched = _dyhpo(n_candidates=4)
+    _paused_population(sched, [0.9, 0.1, 0.8, 0.2, 0.7, 0.3, 0.6, 0.4])
+    kept = sched._candidates(sched._resumable())
+    assert sorted(t.trial_id for t in kept) == [1, 3, 5, 7]  # the four lowest losses

@@ -104,3 +104,20 @@ def test_specs_do_not_import_heavy_libraries() -> None:
             "print('sklearn' in sys.modules, 'scipy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_bohb_proposals_stay_inside_the_box() -> None:
+    """Truncated kernels: good points on the edge of the box never yield a value on a bound."""
+    import numpy as np
+
+    from hpsweep.schedulers.bohb import DensityRatioModel
+
+    rng = np.random.default_rng(0)
+    x = rng.random((60, 3))
+    x[:, 2] = (rng.integers(3, size=60) + 0.5) / 3  # a categorical of 3 choices
+    y = np.abs(x[:, 0]) + np.abs(1.0 - x[:, 1])  # best at the corner x0 = 0, x1 = 1
+    model = DensityRatioModel(choices=[0, 0, 3])
+    props = np.array([model.propose(x, y, rng) for _ in range(200)])
+    assert ((props[:, :2] > 0.0) & (props[:, :2] < 1.0)).all()
+    assert set(np.round(props[:, 2] * 6).astype(int)) <= {1, 3, 5}
+    assert props[:, 0].mean() < 0.3 and props[:, 1].mean() > 0.7  # it still follows the data
