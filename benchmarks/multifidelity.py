@@ -13,7 +13,7 @@ metric reported so far (``val_accuracy`` on LCBench, ``acc`` on rbv2_rpart) at 0
 and max; mean over tasks and seeds and the mean rank among methods; CPU and wall-clock seconds.
 
 hpsweep's schedulers are built with ``make_scheduler(name, searcher=..., metric=..., mode=...,
-resource_attr=..., min_resource=..., max_resource=..., seed=...)`` and no other option, so the
+max_resource=..., seed=...)`` and no other option, so the
 benchmark measures the defaults a user gets. PBT ends when its population has trained to the
 maximum resource; it is then started again (a new population, seed ``seed * 1000 + round``) in
 the remaining time, so that it spends the whole budget like every other method. On a surrogate
@@ -169,7 +169,6 @@ def build_scheduler(method: str, bench: Any, seed: int) -> Any:
         if target == name:
             options[opt] = json.loads(value) if value != "all" else _all_brackets(bench)
     sched = make_scheduler(name, searcher=searcher, metric=bench.metric, mode=bench.mode,
-                           resource_attr="epoch", min_resource=1,
                            max_resource=bench.max_resource, seed=seed, **options)
     # --set: an ablation of a model attribute (e.g. dyhpo.incumbent_rule=any), never a default
     for item in filter(None, os.environ.get("HPSWEEP_BENCH_SET", "").split(",")):
