@@ -100,3 +100,13 @@ def test_median_skips_trials_without_a_value_at_or_below_the_step() -> None:
     sched.on_trial_start(early)
     verdict = sched.on_report(early, Report(1, 2, {"loss": 0.9}, time=2.0))
     assert verdict.decision is Decision.CONTINUE and "only 0 other trials" in verdict.reason
+
+
+def test_perturb_moves_away_from_a_bound_instead_of_clipping_to_it() -> None:
+    params = list(BENCH.params)
+    rng = np.random.default_rng(1)
+    config = {"x0": 0.95, "x1": 0.05}
+    for _ in range(50):
+        out = perturb_config(config, params, rng, resample_probability=0.0)
+        assert out["x0"] in (0.95 * 0.8,) and out["x1"] in (0.05 * 1.2, 0.05 * 0.8)
+        assert 0.0 < out["x0"] < 1.0 and 0.0 < out["x1"] < 1.0

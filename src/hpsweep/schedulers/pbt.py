@@ -6,7 +6,8 @@ interval; if its value at that level is in the bottom ``quantile_fraction`` of t
 reached the level, it first copies the checkpoint of a paused or finished trial from the top
 quantile (``checkpoint_from``) and continues with that trial's configuration, perturbed (each
 parameter is resampled with ``resample_probability``, else moved by a factor 0.8 / 1.2 or to a
-neighbouring choice).
+neighbouring choice; a move that would leave the range takes the other factor, or a fresh draw,
+instead of being clipped to the bound).
 
 Departures from the paper (Jaderberg et al., "Population Based Training of Neural Networks",
 2017): the population trains asynchronously in slots rather than all at once; a donor is never a
@@ -49,10 +50,23 @@ def perturb_config(config: dict[str, Any], params: list[Any], rng: np.random.Gen
             idx = min(max(idx + (1 if rng.random() < 0.5 else -1), 0), len(p.choices) - 1)
             out[p.name] = p.choices[idx]
         else:
-            value = float(config[p.name]) * (1.2 if rng.random() < 0.5 else 0.8)
-            value = min(max(value, p.low), p.high)
-            out[p.name] = round(value) if isinstance(p, Int) else float(value)
+            out[p.name] = _move(p, float(config[p.name]), rng)
     return out
+
+
+def _move(p: Float | Int, value: float, rng: np.random.Generator) -> float | int:
+    """``value`` times 0.8 or 1.2; the other factor when that one leaves the range, and a fresh
+    draw when both do. Nothing is clipped to a bound, so perturbed configurations do not pile up
+    on the edges of the box."""
+    factors = (1.2, 0.8) if rng.random() < 0.5 else (0.8, 1.2)
+    for factor in factors:
+        moved = value * factor
+        if isinstance(p, Int):
+            moved = round(moved)
+        if p.low <= moved <= p.high and moved != value:
+            return int(moved) if isinstance(p, Int) else float(moved)
+    drawn = p.sample(rng)
+    return int(drawn) if isinstance(p, Int) else float(drawn)
 
 
 @dataclass(frozen=True)
