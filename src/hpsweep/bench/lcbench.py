@@ -12,8 +12,6 @@ OpenML task. Curves are computed for all 52 epochs at once and cached per config
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from hpsweep.bench._yahpo import open_yahpo
 from hpsweep.bench.base import Benchmark
 from hpsweep.errors import UsageError
 from hpsweep.space._params import Float, Int, Param
@@ -46,27 +45,10 @@ class LCBenchModel:
     """The ONNX surrogate and the task tables of one YAHPO data folder."""
 
     def __init__(self, data_dir: str | Path, *, threads: int = 1) -> None:
-        folder = Path(data_dir) / "lcbench"
-        if not (folder / "model.onnx").is_file():
-            raise UsageError(f"no LCBench surrogate at {folder / 'model.onnx'}; pass the YAHPO data "
-                             "folder that holds lcbench/model.onnx (e.g. ../shared/data/yahpo).")
-        try:
-            import onnxruntime as ort
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise UsageError("the LCBench benchmark needs onnxruntime: pip install "
-                             "'hpsweep[bench]'") from exc
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = threads
-        self._session = ort.InferenceSession(str(folder / "model.onnx"), options,
-                                             providers=["CPUExecutionProvider"])
-        encoding = json.loads((folder / "encoding.json").read_text())
-        self.task_index: dict[str, int] = {k: int(v) for k, v in encoding["OpenML_task_id"].items()
-                                           if k != "#na#"}
-        self.stats: dict[tuple[str, str, str], float] = {}
-        with (folder / "instance_target_statistics.csv").open() as handle:
-            for row in csv.DictReader(handle):
-                self.stats[(row["instance"], row["metric"], row["statistic"])] = float(row["value"])
+        yahpo = open_yahpo(data_dir, "lcbench", label="LCBench", threads=threads)
+        self._session, self.stats = yahpo.session, yahpo.stats
+        self.task_index: dict[str, int] = {k: int(v) for k, v in
+                                           yahpo.encoding["OpenML_task_id"].items() if k != "#na#"}
 
     def predict(self, task: str, rows: np.ndarray) -> np.ndarray:
         """Raw surrogate output [n, 6] for ``rows`` [n, 8] (epoch first, then the 7 params)."""

@@ -22,7 +22,6 @@ values, categorical inputs ``task_id, num.impute.selected.cpo`` as the codes of
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from hpsweep.bench._yahpo import open_yahpo
 from hpsweep.bench.base import Benchmark
 from hpsweep.errors import UsageError
 from hpsweep.space._params import Categorical, Float, Int, Param
@@ -55,28 +55,12 @@ class RBV2RpartModel:
     """The ONNX surrogate and the instance tables of one YAHPO data folder."""
 
     def __init__(self, data_dir: str | Path, *, threads: int = 1) -> None:
-        folder = Path(data_dir) / "rbv2_rpart"
-        if not (folder / "model.onnx").is_file():
-            raise UsageError(f"no rbv2_rpart surrogate at {folder / 'model.onnx'}; pass the YAHPO "
-                             "data folder that holds rbv2_rpart/model.onnx.")
-        try:
-            import onnxruntime as ort
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise UsageError("the rbv2_rpart benchmark needs onnxruntime: pip install "
-                             "'hpsweep[bench]'") from exc
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = threads
-        self._session = ort.InferenceSession(str(folder / "model.onnx"), options,
-                                             providers=["CPUExecutionProvider"])
-        encoding = json.loads((folder / "encoding.json").read_text())
+        yahpo = open_yahpo(data_dir, "rbv2_rpart", label="rbv2_rpart", threads=threads)
+        folder, self._session, self.stats = yahpo.folder, yahpo.session, yahpo.stats
+        encoding = yahpo.encoding
         self.task_code: dict[str, int] = {k: int(v) for k, v in encoding["task_id"].items()
                                           if k != "#na#"}
         self.impute_code: dict[str, int] = {k: int(v) for k, v in encoding[IMPUTE].items()}
-        self.stats: dict[tuple[str, str, str], float] = {}
-        with (folder / "instance_target_statistics.csv").open() as handle:
-            for row in csv.DictReader(handle):
-                self.stats[(row["instance"], row["metric"], row["statistic"])] = float(row["value"])
         tfull = folder / "tfull.json"
         self.t_full: dict[str, float] = (
             {k: float(v["t_full"]) for k, v in json.loads(tfull.read_text()).items()}
