@@ -101,12 +101,21 @@ def add_scheduler_arguments(group: Any) -> None:
 
     for name, (info, users) in all_options().items():
         defaults: dict[str, list[str]] = {}
+        helps: list[str] = []
         for user in users:
             spec = next(o for o in scheduler_options(user) if o.name == name)
-            defaults.setdefault("derived" if spec.default is None else repr(spec.default), []).append(user)
+            if spec.required:
+                shown = "required"
+            elif spec.default is None:
+                shown = spec.derived or "none"
+            else:
+                shown = f"{spec.default:g}" if isinstance(spec.default, float) else repr(spec.default)
+            defaults.setdefault(shown, []).append(user)
+            if spec.help not in helps:
+                helps.append(spec.help)
         shown = "; ".join(f"{', '.join(who)}: {value}" for value, who in defaults.items())
-        group.add_argument(info.flag, dest=f"sched_{name}", type=info.kind, default=None,
-                           help=f"{info.help} [default {shown}]")
+        group.add_argument(info.flag, dest=f"sched_{name}", metavar=name.upper(), type=info.kind,
+                           default=None, help=f"{' / '.join(helps)} [default {shown}]")
 
 
 def scheduler_args(args: argparse.Namespace, scheduler: str) -> dict[str, Any]:

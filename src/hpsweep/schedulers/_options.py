@@ -30,6 +30,7 @@ class OptionInfo:
     minimum: float | None = None
     maximum: float | None = None
     required: bool = False
+    derived: str = ""  # what a default of None stands for, e.g. "all" or "min_resource"
 
     @property
     def flag(self) -> str:
@@ -37,11 +38,12 @@ class OptionInfo:
 
 
 def option(default: Any, help: str, *, kind: type = int, minimum: float | None = None,
-           maximum: float | None = None, required: bool = False) -> Any:
-    """A dataclass field of a scheduler spec; ``default=None`` means "derived", and the help says
-    from what."""
+           maximum: float | None = None, required: bool = False, derived: str = "") -> Any:
+    """A dataclass field of a scheduler spec; ``default=None`` with ``derived`` saying what it
+    stands for (``"all"``, ``"min_resource"``)."""
     return dataclasses.field(default=default, metadata={
-        "kind": kind, "help": help, "minimum": minimum, "maximum": maximum, "required": required})
+        "kind": kind, "help": help, "minimum": minimum, "maximum": maximum, "required": required,
+        "derived": derived})
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ class SchedulerOptions:
         for f in dataclasses.fields(cls):
             m = f.metadata
             out.append(OptionInfo(f.name, m["kind"], f.default, m["help"], m["minimum"], m["maximum"],
-                                  m["required"]))
+                                  m["required"], m["derived"]))
         return tuple(out)
 
     @classmethod

@@ -38,12 +38,14 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ASHAOptions(HalvingOptions):
-    brackets: int | None = option(1, "Hyperband brackets (1: successive halving)", minimum=1)
+    brackets: int | None = option(1, "Hyperband brackets (1 is successive halving)", minimum=1,
+                                  derived="all")
 
 
 @dataclass(frozen=True)
 class PromotionHyperbandOptions(ASHAOptions):
-    brackets: int | None = option(None, "Hyperband brackets (default: all of them)", minimum=1)
+    brackets: int | None = option(None, "Hyperband brackets (1 is successive halving)", minimum=1,
+                                  derived="all")
 
 
 class _BracketScheduler(TrackingScheduler):

@@ -109,7 +109,8 @@ def new_configuration(searcher: Searcher, trial_id: int, resource: int | None,
 class FIFOOptions(SchedulerOptions):
     """FIFO runs every configuration to its end; ``max_resource`` is only passed to the script."""
 
-    max_resource: int | None = option(None, "the budget passed to the script (--resource-arg)", minimum=1)
+    max_resource: int | None = option(None, "the full budget, e.g. the number of epochs", minimum=1,
+                                      derived="none")
 
 
 class FIFOScheduler(Scheduler):

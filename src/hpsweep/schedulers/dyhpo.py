@@ -60,8 +60,8 @@ _KEEP_STEPS = frozenset(2**k for k in range(12))
 class DyHPOOptions(HalvingOptions):
     probability_sh: float = option(0.25, "chance that a free slot first tries the successive "
                                          "halving rule", kind=float, minimum=0.0, maximum=1.0)
-    rung_increment: int | None = option(None, "budget added per resume (default: min_resource)",
-                                        minimum=1)
+    rung_increment: int | None = option(None, "budget added per resume", minimum=1,
+                                        derived="min_resource")
     n_candidates: int = option(128, "random new configurations scored per decision", minimum=1)
     n_init: int = option(5, "trials started at random before the surrogate decides", minimum=1)
     max_points: int = option(256, "most observations the surrogate is fitted to", minimum=10)

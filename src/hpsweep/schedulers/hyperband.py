@@ -31,8 +31,8 @@ __all__ = ["HyperbandOptions", "HyperbandScheduler"]
 
 @dataclass(frozen=True)
 class HyperbandOptions(HalvingOptions):
-    brackets: int | None = option(None, "Hyperband brackets (default: all of them; 1 is "
-                                        "synchronous successive halving)", minimum=1)
+    brackets: int | None = option(None, "Hyperband brackets (1 is successive halving)", minimum=1,
+                                  derived="all")
 
 
 @dataclass

@@ -16,8 +16,8 @@ __all__ = ["MedianOptions", "MedianStoppingScheduler"]
 
 @dataclass(frozen=True)
 class MedianOptions(FidelityOptions):
-    grace_period: int | None = option(None, "first step a trial can be stopped at (default: "
-                                            "min_resource)", minimum=1)
+    grace_period: int | None = option(None, "first step a trial can be stopped at", minimum=1,
+                                      derived="min_resource")
     min_samples: int = option(3, "other trials needed at a step before deciding", minimum=1)
 
 

@@ -71,10 +71,10 @@ def _move(p: Float | Int, value: float, rng: np.random.Generator) -> float | int
 
 @dataclass(frozen=True)
 class PBTOptions(FidelityOptions):
-    perturbation_interval: int | None = option(None, "budget between exploit/explore steps "
-                                                     "(default: min_resource)", minimum=1)
-    population_size: int | None = option(None, "configurations in the population (default: "
-                                                "--num-trials, else 8)", minimum=2)
+    perturbation_interval: int | None = option(None, "budget between exploit/explore steps",
+                                               minimum=1, derived="min_resource")
+    population_size: int | None = option(None, "configurations in the population", minimum=2,
+                                         derived="--num-trials, else 8")
     quantile_fraction: float = option(0.25, "bottom share that exploits the top share", kind=float,
                                       minimum=0.01, maximum=0.5)
     resample_probability: float = option(0.25, "chance that explore resamples a parameter", kind=float,
