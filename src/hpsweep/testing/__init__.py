@@ -14,4 +14,4 @@ The project's own schedulers, searchers, executors and store run the same suites
 
 from __future__ import annotations
 
-__all__ = ["schedulers"]
+__all__: list[str] = []  # the suites are its modules: hpsweep.testing.schedulers

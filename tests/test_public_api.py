@@ -1,0 +1,71 @@
+"""The public names of hpsweep and of each package: a change to them is a change of the API,
+made on purpose (update this list with it)."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+PUBLIC: dict[str, list[str]] = {
+    "hpsweep": [
+        "LRFinderConfig", "LearningRateFinder", "SearchConfig", "SearchEngine", "SearchResult",
+        "SearchSpace", "TrialManager", "TrialPruned", "__version__", "report"
+    ],
+    "hpsweep.space": [
+        "ArgSlot", "ArgStyle", "BoolStyle", "Categorical", "Condition", "ConfigFile",
+        "DISTRIBUTIONS", "Fixed", "Float", "Grid", "Int", "MAX_BRANCHES", "MAX_EXPANDED",
+        "OptionForm", "PLACEHOLDERS", "Param", "RenderedTrial", "SearchSpace", "Sweep",
+        "TrialContext", "format_option", "format_value", "none_sweep", "param_from_dict",
+        "parse_inline", "parse_literal", "parse_sweep_value", "space_from_grid",
+        "sweep_from_grid_module", "sweep_from_yaml"
+    ],
+    "hpsweep.search": [
+        "Mode", "OptunaSearcher", "PointsFirst", "STRATEGIES", "Searcher", "make_searcher",
+        "pareto_front"
+    ],
+    "hpsweep.schedulers": [
+        "ASHAScheduler", "BOHBScheduler", "DyHPOScheduler", "FIFOScheduler", "HyperbandScheduler",
+        "MedianStoppingScheduler", "PBTScheduler", "PromotionASHAScheduler",
+        "PromotionHyperbandScheduler", "SCHEDULERS", "Scheduler", "TrackingScheduler",
+        "all_options", "geometric_rungs", "linear_rungs", "make_scheduler", "register_scheduler",
+        "scheduler_class", "scheduler_options"
+    ],
+    "hpsweep.tuner": [
+        "Launcher", "TuneResult", "Tuner", "TunerCallback", "derive_seed"
+    ],
+    "hpsweep.executors": [
+        "make_remote_executor"
+    ],
+    "hpsweep.store": [
+        "Event", "ResultsCsv", "SCHEMA_VERSION", "Store", "StudyDir", "trial_row"
+    ],
+    "hpsweep.results": [
+        "ConfigGroup", "Criterion", "KINDS", "KeySummary", "METHODS", "PrunePlan", "SEEDS_FILE",
+        "SeedsSummary", "StudyData", "best_trial", "best_trials", "choose_seeds", "config_groups",
+        "decision_rows", "delete_folders", "export_to_storage", "frozen_trials", "html_figure",
+        "load_study_data", "mpl_figure", "param_importance", "pareto_trials", "parse_criteria",
+        "parse_states", "plan_prune", "seed_sweep", "seeds_summary", "sort_trials", "study_groups",
+        "to_optuna_study", "trial_value", "trials_frame", "write_plots", "write_seeds_summary"
+    ],
+    "hpsweep.api": [
+        "LRFinderConfig", "LRFinderResult", "LearningRateFinder", "SearchConfig", "SearchEngine",
+        "SearchResult", "TrialHandle", "TrialManager", "TrialPruned"
+    ],
+    "hpsweep.bench": [
+        "Benchmark", "CrossingCurves", "LCBENCH_DEV_TASKS", "LCBench", "LCBenchModel"
+    ],
+    "hpsweep.testing": [],
+    "hpsweep.dashboard": [
+        "Dashboard", "DashboardServer", "Response", "export_html", "is_loopback"
+    ],
+}
+
+
+@pytest.mark.parametrize("package", sorted(PUBLIC))
+def test_public_names_are_pinned(package: str) -> None:
+    module = importlib.import_module(package)
+    names = sorted(getattr(module, "__all__", []))
+    assert names == PUBLIC[package], f"{package}.__all__ changed"
+    for name in names:  # every public name resolves
+        assert getattr(module, name) is not None
