@@ -193,8 +193,8 @@ def run_hpsweep(method: str, bench: Any, seed: int, workers: int,
     """One run through the real Tuner loop. Reports are recorded as the scheduler receives them
     (with the configuration the trial has at that moment: PBT changes it). A loop that makes
     10,000 decisions in a row without the simulated clock moving is cut off and the run is
-    marked ``stalled`` (PBT on this branch can resume a trial that copied a checkpoint past its
-    target over and over)."""
+    marked ``stalled`` (a guard: PBT once resumed a trial that copied a checkpoint past its target
+    over and over; no run of the table of record stalls)."""
     from hpsweep.executors.simulated import SimulatedExecutor, SimulatedLauncher
     from hpsweep.store import Store
     from hpsweep.tuner import Tuner
