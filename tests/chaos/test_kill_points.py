@@ -146,3 +146,56 @@ def test_kill_then_resume_loses_nothing(tmp_path: Path, strategy: str, first: st
         rows = [r for r in csv.DictReader(fh) if r["state"] == "completed"]
     assert sorted(int(r["trial_id"]) for r in rows) == sorted(final)
     assert not [p for p in os.listdir(study / "trials") if p.endswith(".tmp")]
+
+
+MF_TRIAL = """
+import argparse, json, os, pathlib, hpsweep
+p = argparse.ArgumentParser(); p.add_argument("--x", type=float); p.add_argument("--epochs", type=int)
+a = p.parse_args()
+with open(os.environ["CHAOS_PIDS"], "a") as fh:
+    fh.write(f"{os.getpid()}\\n")
+ck = pathlib.Path(os.environ["HPSWEEP_CHECKPOINT_DIR"]) / "state.json"
+start = json.loads(ck.read_text())["epoch"] if ck.exists() else 0
+for e in range(start + 1, a.epochs + 1):
+    hpsweep.report(step=e, loss=(a.x - 0.3) ** 2 + 1.0 / e)
+    ck.write_text(json.dumps({"epoch": e}))
+"""
+
+# A pausing scheduler: killed at a launch, while running, as a run exits, after a store, and
+# again during the resume.
+MF_CASES = [("launch:4", None), ("report:5", "launch:1"), ("exit:3", "stored:1"), ("stored:5", None)]
+
+
+@pytest.mark.parametrize(("first", "second"), MF_CASES, ids=[f"{a}-{b or 'done'}" for a, b in MF_CASES])
+def test_a_killed_promotion_sweep_ends_right(tmp_path: Path, first: str, second: str | None) -> None:
+    """Promotion ASHA over 6 configurations, 9 epochs: after kills and resumes every trial is
+    final, one reached 9, every stopped trial has its reason, nothing completed is lost, nothing
+    survives, and the store is intact."""
+    (tmp_path / "trial.py").write_text(MF_TRIAL)
+    study = tmp_path / "study"
+    run = ["run", "--out", str(study), "--metric", "loss", "--parallel", "2", "--seed", "3",
+           "--plain", "--strategy", "random", "--num-trials", "6", "--scheduler", "promotion",
+           "--max-resource", "9", "--resource-arg", "epochs", "--", PY, "trial.py",
+           "--x", "uniform(0, 1)"]
+    cli(tmp_path, run, first)
+    assert_no_survivor(tmp_path)
+    seen = completed(study / "study.db")
+    cli(tmp_path, ["resume", str(study), "--plain"], second)
+    assert_no_survivor(tmp_path)
+    if second:
+        seen.update(completed(study / "study.db"))
+        cli(tmp_path, ["resume", str(study), "--plain"], None)
+        assert_no_survivor(tmp_path)
+    final = completed(study / "study.db")
+    assert all(final.get(tid) == value for tid, value in seen.items()), "a result was lost"
+    conn = sqlite3.connect(f"file:{study / 'study.db'}?mode=ro", uri=True)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        states = conn.execute("SELECT trial_id, state, error FROM trials").fetchall()
+        steps = conn.execute("SELECT MAX(step) FROM reports").fetchone()[0]
+    finally:
+        conn.close()
+    assert len(states) == 6, "a re-run took a new trial id"
+    assert {s for _, s, _ in states} <= {"completed", "stopped"}, states
+    assert all(error for _, s, error in states if s == "stopped")
+    assert steps == 9 and final
