@@ -30,13 +30,13 @@ from hpsweep.trial import (
     ErrorKind,
     Report,
     ResumeTrial,
-    StartTrial,
     Suggestion,
     TrialRecord,
     TrialState,
     Verdict,
 )
 from hpsweep.tuner._judge import judge_exit, reached_step
+from hpsweep.tuner._laps import Laps
 from hpsweep.tuner.budget import Budget
 
 __all__ = ["Launcher", "TuneResult", "Tuner", "TunerCallback", "derive_seed"]
@@ -130,8 +130,7 @@ class Tuner:
         self._pending_reason: dict[int, str] = {}
         self._restarts: deque[int] = deque()  # runs to start again in place
         self._settle: dict[int, ExitEvent] = {}  # runs that ended while no controller watched
-        self._laps: deque[int] = deque()
-        self._laps_built = False
+        self._laps = Laps(self.repetitions)
         self._arrivals_over = False
         self._started = 0  # configurations started (first lap)
         self._reached: dict[int, int] = {}  # trial -> largest step reported
@@ -360,28 +359,8 @@ class Tuner:
             if (capacity is not None and self._started >= capacity) or not self.executor.busy():
                 self._arrive_end()
         if self.repetitions > 1 and not self._draining and (self._arrivals_over or not allow_new):
-            return self._next_lap()
+            return self._laps.next(self.trials)
         return None
-
-    def _next_lap(self) -> tuple[Suggestion, dict[str, Any]] | None:
-        if not self._laps_built:
-            self._laps_built = True
-            firsts = sorted((t for t in self.trials.values()
-                             if t.repetition == 0 and "rerun_of" not in t.run_info),
-                            key=lambda t: t.trial_id)
-            done = {(t.run_info.get("lap_of"), t.repetition) for t in self.trials.values()
-                    if t.repetition > 0}
-            for rep in range(1, self.repetitions):
-                for t in firsts:
-                    if (t.trial_id, rep) not in done:
-                        self._laps.append(t.trial_id * self.repetitions + rep)
-        if not self._laps:
-            return None
-        code = self._laps.popleft()
-        origin = self.trials[code // self.repetitions]
-        rep = code % self.repetitions
-        return (StartTrial(origin.config, origin.resource, f"repetition {rep} of trial {origin.trial_id}"),
-                {"lap_of": origin.trial_id, "repetition": rep})
 
     def _can_restart(self) -> bool:
         """Runs to start again in place, and the sweep is not being stopped (then they stay
