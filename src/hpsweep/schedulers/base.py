@@ -91,6 +91,12 @@ class Scheduler(ABC):
     def on_trial_end(self, trial: TrialRecord) -> None:
         """The trial's process ended; ``trial.state`` says how (PAUSED, COMPLETED, ...)."""
 
+    def on_interrupted(self, trial: TrialRecord) -> Verdict:
+        """A run of ``trial`` was cut short (its controller died, its worker was lost): CONTINUE
+        runs it again in place to the same target (the default); STOP, with a reason, ends the
+        trial STOPPED instead (the scheduler no longer needs it)."""
+        return CONTINUE
+
     def restore(self, trials: Sequence[TrialRecord]) -> None:
         """Rebuild state from the store's trials, reports included (trial-id order)."""
         self.searcher.restore(trials)

@@ -14,10 +14,9 @@ trial, from its last checkpointed step, to the target it had, before anything el
 from __future__ import annotations
 
 import gc
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -35,8 +34,10 @@ from hpsweep.trial import (
     TrialState,
     Verdict,
 )
-from hpsweep.tuner._judge import judge_exit, reached_step
+from hpsweep.tuner._judge import Outcome, judge_exit, reached_step
 from hpsweep.tuner._laps import Laps
+from hpsweep.tuner._progress import Progress
+from hpsweep.tuner._reruns import OnInterrupted, Reruns, recover_run
 from hpsweep.tuner.budget import Budget
 
 __all__ = ["Launcher", "TuneResult", "Tuner", "TunerCallback", "derive_seed"]
@@ -99,7 +100,7 @@ class Tuner:
         seed: int = 0,
         csv: ResultsCsv | None = None,
         callbacks: Sequence[TunerCallback] = (),
-        on_interrupted: Literal["rerun", "mark"] = "rerun",
+        on_interrupted: OnInterrupted = "rerun",
         resource_attr: str = "epoch",
         poll_interval: float = 0.2,
     ) -> None:
@@ -119,22 +120,17 @@ class Tuner:
         self.seed = seed
         self.csv = csv
         self.callbacks = list(callbacks)
-        self.on_interrupted = on_interrupted
+        self.reruns = Reruns(on_interrupted)
         self.resource_attr = resource_attr
         self.poll_interval = poll_interval
         self.trials: dict[int, TrialRecord] = {}
-        self.failures = 0
+        self.progress = Progress()
         self.error: HpsweepError | None = None
         self.warnings: list[str] = []  # what the user should know, as it happened
         self._pending: dict[int, TrialState] = {}  # trial -> state once its stop lands
         self._pending_reason: dict[int, str] = {}
-        self._restarts: deque[int] = deque()  # runs to start again in place
-        self._settle: dict[int, ExitEvent] = {}  # runs that ended while no controller watched
         self._laps = Laps(self.repetitions)
         self._arrivals_over = False
-        self._started = 0  # configurations started (first lap)
-        self._reached: dict[int, int] = {}  # trial -> largest step reported
-        self._spent = 0.0  # sum of _reached
         self._draining = False  # no new launches; running trials finish
         self._killing = False
         self._final_end = ""  # the budget that ended the study (trials left are stopped)
@@ -178,7 +174,11 @@ class Tuner:
     @property
     def resource_spent(self) -> float:
         """The study's resource so far: the sum over trials of the largest step each reported."""
-        return self._spent
+        return self.progress.spent
+
+    @property
+    def failures(self) -> int:
+        return self.progress.failures
 
     # -- the loop --------------------------------------------------------------------------------
     def run(self) -> TuneResult:
@@ -225,7 +225,7 @@ class Tuner:
         return False
 
     def _check_budget(self) -> None:
-        why = self.budget.spent(started=self._started, resource=self._spent,
+        why = self.budget.spent(started=self.progress.started, resource=self.progress.spent,
                                 elapsed=self.now - self._t0)
         if why is not None:
             self._end_by_budget(why)
@@ -264,87 +264,61 @@ class Tuner:
                    if t.state is TrialState.RUNNING and t.trial_dir}
         # Executors whose jobs outlive the controller (Slurm, LSF) follow them again.
         attached = set(self.executor.reattach(running)) if running else set()
+        settle: dict[int, ExitEvent] = {}  # runs that ended while no controller watched
         for trial in trials:
             if trial.trial_id in attached:
                 self.store.add_event("reattached", time=self.now, trial_id=trial.trial_id)
             elif trial.state is TrialState.RUNNING:  # its controller died
-                self._recover(trial)
-        self._started = sum(1 for t in trials if t.repetition == 0 and "rerun_of" not in t.run_info)
-        self._reached = {t.trial_id: s for t in trials if (s := reached_step(t)) is not None}
-        self._spent = float(sum(self._reached.values()))
-        self.failures = sum(1 for t in trials if t.state is TrialState.FAILED)
+                _, exit_event = recover_run(trial, self.executor, self.store, self.now)
+                if exit_event is not None:
+                    settle[trial.trial_id] = exit_event
+                else:
+                    self._interrupted(trial, "the controller stopped while this trial ran")
+        self.progress = Progress.of(trials)
         self.scheduler.restore(trials)
         n = self.budget.num_trials
         capacity = self.scheduler.capacity
-        if (n is not None and self._started >= n) or (capacity is not None and self._started >= capacity):
+        started = self.progress.started
+        if (n is not None and started >= n) or (capacity is not None and started >= capacity):
             self._arrive_end()
-        for tid, exit_event in sorted(self._settle.items()):
+        for tid, exit_event in sorted(settle.items()):
             self._end(self.trials[tid], exit_event)
-        self._settle = {}
         if self.csv is not None:
             self.csv.rewrite(t for t in trials if t.state is not TrialState.RUNNING)
 
-    def _recover(self, trial: TrialRecord) -> None:
-        """A run the dead controller left: settled from what it left when it ended by itself,
-        else started again in place (or only marked, with ``on_interrupted="mark"``)."""
-        recovered = self.executor.recover(trial)
-        if recovered is not None:
-            reports, exit_event = recovered
-            self._drop_run_reports(trial)  # what the store has of this run is a prefix of these
-            for event in reports:
-                report = Report(trial.trial_id, event.step, dict(event.metrics), event.time,
-                                len(trial.reports))
-                trial.reports.append(report)
-                trial.last_metrics.update(report.metrics)
-                self.store.add_report(report)
-            self.store.add_event("recovered", time=self.now, trial_id=trial.trial_id,
-                                 data={"reports": len(reports), "ended": exit_event is not None})
-            if exit_event is not None:
-                self._settle[trial.trial_id] = exit_event
-                return
-        if self.on_interrupted == "rerun":
-            self._requeue(trial, "the controller stopped while this trial ran")
+    def _interrupted(self, trial: TrialRecord, why: str) -> None:
+        """A run the dead controller left: run again in place, or recorded as it stands."""
+        rerun = self.reruns.decide(trial, self.scheduler)
+        if rerun.action == "rerun":
+            self._requeue(trial, why)
             return
-        trial.state = TrialState.INTERRUPTED
-        trial.error_kind = trial.error_kind or ErrorKind.LOST
-        trial.error = "the controller stopped while this trial ran"
+        if rerun.action == "stop":
+            trial.state, trial.error = TrialState.STOPPED, rerun.reason
+            self.store.add_event("decision", time=self.now, trial_id=trial.trial_id, data={
+                "decision": Decision.STOP.value, "resource": trial.resource, "reason": rerun.reason})
+        else:
+            trial.state = TrialState.INTERRUPTED
+            trial.error_kind = trial.error_kind or ErrorKind.LOST
+            trial.error = why
         trial.finished = trial.finished or self.now
-        self.store.update_trial(trial, event="interrupted", time=self.now)
-
-    def _drop_run_reports(self, trial: TrialRecord) -> None:
-        first = int(trial.run_info.get("first_seq", 0))
-        if any(r.seq >= first for r in trial.reports):
-            self.store.drop_reports(trial.trial_id, from_seq=first)
-            trial.reports = [r for r in trial.reports if r.seq < first]
-            trial.last_metrics = {}
-            for r in trial.reports:
-                trial.last_metrics.update(r.metrics)
-            reached = reached_step(trial)
-            old = self._reached.pop(trial.trial_id, None)
-            if old is not None:
-                self._spent -= old
-            if reached is not None:
-                self._reached[trial.trial_id] = reached
-                self._spent += reached
+        self.store.update_trial(trial, event="interrupted", time=self.now,
+                                data={"state": trial.state.value, "reason": trial.error})
 
     def _requeue(self, trial: TrialRecord, why: str) -> None:
         """Run the interrupted run of ``trial`` again in place, to the same target (the run does
         not count). Its reports stay: the new run continues from the trial's checkpoint and
         reports what it reaches again, at the same steps."""
-        if not trial.run_info.get("requeued"):
-            trial.runs = max(0, trial.runs - 1)
-            trial.run_info = {**trial.run_info, "requeued": True}
+        self.reruns.requeue(trial)
         trial.state = TrialState.RUNNING
         self.store.update_trial(trial, event="interrupted", time=self.now, data={
             "reason": why, "resource": trial.resource, "rerun": "in place"})
-        self._restarts.append(trial.trial_id)
 
     # -- launching -------------------------------------------------------------------------------
     def _allow_new(self) -> bool:
         if self._draining or self._arrivals_over:
             return False
         n = self.budget.num_trials
-        if n is not None and self._started >= n:
+        if n is not None and self.progress.started >= n:
             self._arrive_end()
             return False
         return True
@@ -356,7 +330,7 @@ class Tuner:
             return suggestion, {}
         if allow_new:
             capacity = self.scheduler.capacity
-            if (capacity is not None and self._started >= capacity) or not self.executor.busy():
+            if (capacity is not None and self.progress.started >= capacity) or not self.executor.busy():
                 self._arrive_end()
         if self.repetitions > 1 and not self._draining and (self._arrivals_over or not allow_new):
             return self._laps.next(self.trials)
@@ -365,7 +339,7 @@ class Tuner:
     def _can_restart(self) -> bool:
         """Runs to start again in place, and the sweep is not being stopped (then they stay
         RUNNING in the store, and the next resume starts them)."""
-        return bool(self._restarts) and not self._draining
+        return bool(self.reruns) and not self._draining
 
     def _fill(self) -> bool:
         launched = False
@@ -373,8 +347,9 @@ class Tuner:
             slot = self.executor.reserve()
             if slot is None:
                 break
-            if self._restarts:
-                self._relaunch(slot, self.trials[self._restarts.popleft()])
+            rerun = self.reruns.next()
+            if rerun is not None:
+                self._relaunch(slot, self.trials[rerun])
                 launched = True
                 continue
             next_id = self.store.next_trial_id()
@@ -418,8 +393,7 @@ class Tuner:
             )
             self.store.add_trial(trial)
             self.trials[trial.trial_id] = trial
-            if trial.repetition == 0 and "rerun_of" not in trial.run_info:
-                self._started += 1
+            self.progress.started_trial(trial)
             kind, resume, from_step = "start", False, None
         self._start_run(slot, trial, kind=kind, resume=resume, source=source, reason=suggestion.reason,
                         from_step=from_step)
@@ -461,16 +435,14 @@ class Tuner:
     def _report(self, trial: TrialRecord, event: ReportEvent) -> None:
         report = Report(trial.trial_id, event.step, dict(event.metrics), event.time, len(trial.reports))
         if report.step is None and self.scheduler.needs_resource and self.error is None \
-                and trial.trial_id not in self._reached:  # the trial's first report carries no step
+                and not self.progress.reported(trial.trial_id):  # its first report has no step
             self._resource_missing(trial, report)
         trial.reports.append(report)
         trial.last_metrics.update(event.metrics)
         self.store.add_report(report)
-        if report.step is not None and report.step > self._reached.get(trial.trial_id, 0):
-            self._spent += report.step - self._reached.get(trial.trial_id, 0)
-            self._reached[trial.trial_id] = report.step
-            if self.budget.resource is not None and self._spent >= self.budget.resource:
-                self._check_budget()  # at the report that spends it, not at the next loop turn
+        if self.progress.reach(trial.trial_id, report.step) and self.budget.resource is not None \
+                and self.progress.spent >= self.budget.resource:
+            self._check_budget()  # at the report that spends it, not at the next loop turn
         self._check_restart(trial, report)
         if trial.trial_id in self._pending:
             target = trial.resource
@@ -529,11 +501,15 @@ class Tuner:
         outcome = judge_exit(trial, event, pending=pending, metrics=self.metrics,
                              max_resource=self.scheduler.max_resource, pauses=self.scheduler.pauses,
                              previous_step=previous)
+        if outcome.state is TrialState.INTERRUPTED and event.error_kind is ErrorKind.LOST \
+                and not self._killing:  # its worker was lost
+            rerun = self.reruns.decide(trial, self.scheduler)
+            if rerun.action == "rerun":
+                self._requeue(trial, outcome.message)
+                return
+            if rerun.action == "stop":
+                outcome = Outcome(TrialState.STOPPED, None, rerun.reason)
         state = outcome.state
-        if state is TrialState.INTERRUPTED and event.error_kind is ErrorKind.LOST and not self._killing \
-                and self.on_interrupted == "rerun":
-            self._requeue(trial, outcome.message)
-            return
         if state is TrialState.PAUSED:
             reached = reached_step(trial)
             if reached is not None:
@@ -543,7 +519,7 @@ class Tuner:
         trial.exit_code = event.exit_code
         trial.finished = event.time
         if state is TrialState.FAILED:
-            self.failures += 1
+            self.progress.failures += 1
         self.store.update_trial(trial, event="end", time=event.time, data={
             "state": state.value, "exit_code": event.exit_code,
             "error_kind": outcome.error_kind.value if outcome.error_kind else None,
