@@ -332,7 +332,26 @@ class Store:
 
     def trials(self, *, with_reports: bool = True, states: Sequence[TrialState] | None = None
                ) -> list[TrialRecord]:
-        """Every trial in id order, with its reports unless ``with_reports`` is False."""
+        """Every trial in id order, with its reports unless ``with_reports`` is False; one
+        snapshot of the store, even while the controller writes."""
+        with self._snapshot():
+            return self._trials(with_reports=with_reports, states=states)
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """Reads inside see one state of the store (a read transaction, unless one is open)."""
+        if self._conn.in_transaction:
+            yield
+            return
+        self._conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            with suppress(sqlite3.Error):
+                self._conn.execute("COMMIT")
+
+    def _trials(self, *, with_reports: bool, states: Sequence[TrialState] | None
+                ) -> list[TrialRecord]:
         rows = self._conn.execute(
             "SELECT trial_id, config, state, seed, repetition, resource, trial_dir, worker_id, gpu, "
             "created, started, finished, exit_code, error_kind, error, last_metrics, runs, run_info "
