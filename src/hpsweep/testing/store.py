@@ -202,7 +202,7 @@ def check_concurrent_readers(folder: Path, *, trials: int = 60, reports_per_tria
             if p.is_alive():
                 p.kill()
                 p.join()
-    results = []
+    results: list[str] = []
     while not out.empty() or len(results) < len(procs):
         try:
             results.append(out.get(timeout=5))
