@@ -16,7 +16,7 @@ PUBLIC: dict[str, list[str]] = {
         "ArgSlot", "ArgStyle", "BoolStyle", "Categorical", "Condition", "ConfigFile",
         "DISTRIBUTIONS", "Fixed", "Float", "Grid", "Int", "MAX_BRANCHES", "MAX_EXPANDED",
         "OptionForm", "PLACEHOLDERS", "Param", "RenderedTrial", "SearchSpace", "Sweep",
-        "TrialContext", "format_option", "format_value", "none_sweep", "param_from_dict",
+        "TrialContext", "format_option", "format_value", "grid_module_conventions", "none_sweep", "param_from_dict",
         "parse_inline", "parse_literal", "parse_sweep_value", "space_from_grid",
         "sweep_from_grid_module", "sweep_from_yaml"
     ],
@@ -56,6 +56,23 @@ PUBLIC: dict[str, list[str]] = {
         "Benchmark", "CrossingCurves", "LCBENCH_DEV_TASKS", "LCBench", "LCBenchModel"
     ],
     "hpsweep.testing": [],
+    "hpsweep.testing.executors": [
+        "ExecutorConformance", "FakeTarget", "FunctionTarget", "PROGRAM", "SimulatedTarget",
+        "Target", "collect", "exited", "exits", "make_spec", "reports"
+    ],
+    "hpsweep.testing.schedulers": [
+        "MAX_RESOURCE", "SchedulerFactory", "check_decisions", "check_end_state", "check_restore",
+        "check_scheduler", "check_seeded", "simulate"
+    ],
+    "hpsweep.testing.searchers": [
+        "SearcherFactory", "check_branches", "check_failures", "check_in_space", "check_parallel",
+        "check_restore", "check_searcher", "check_seeded", "conditional_space", "drive",
+        "finite_space", "objective"
+    ],
+    "hpsweep.testing.store": [
+        "DATA", "check_concurrent_readers", "check_every_version_kept", "check_opens_version",
+        "check_round_trip", "check_store", "contents", "write_example"
+    ],
     "hpsweep.dashboard": [
         "Dashboard", "DashboardServer", "Response", "export_html", "is_loopback"
     ],

@@ -6,7 +6,7 @@ import pytest
 
 from hpsweep.executors.base import Executor
 from hpsweep.executors.local import LocalExecutor
-from tests.executors.conformance import ExecutorConformance, Target
+from hpsweep.testing.executors import ExecutorConformance, Target
 
 
 class LocalTarget(Target):

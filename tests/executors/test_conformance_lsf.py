@@ -11,7 +11,7 @@ import pytest
 from hpsweep.executors.base import Executor
 from hpsweep.executors.batch import BatchExecutor
 from hpsweep.executors.lsf import lsf_executor
-from tests.executors.conformance import ExecutorConformance, Target
+from hpsweep.testing.executors import ExecutorConformance, Target
 from tests.harness.fake_lsf import FakeLsf, install_fake_lsf
 
 
@@ -48,7 +48,7 @@ class TestLsfConformance(ExecutorConformance):
 
 def test_bsub_is_called_with_the_cluster_flags_and_jobs_can_be_found_again(
         fake_lsf: FakeLsf, tmp_path: Path) -> None:
-    from tests.executors.conformance import collect, exited, make_spec
+    from hpsweep.testing.executors import collect, exited, make_spec
 
     executor = lsf_executor(max_jobs=1, resources="rusage[mem=8000]", time="1:30",
                             poll_interval=0.1, status_interval=0.3)

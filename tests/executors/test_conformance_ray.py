@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hpsweep.executors.base import Executor
-from tests.executors.conformance import ExecutorConformance, Target
+from hpsweep.testing.executors import ExecutorConformance, Target
 from tests.harness.ray_cluster import RayCluster
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]

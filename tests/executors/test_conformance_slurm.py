@@ -7,7 +7,7 @@ import pytest
 from hpsweep.executors.base import Executor
 from hpsweep.executors.batch import BatchExecutor
 from hpsweep.executors.slurm import slurm_executor
-from tests.executors.conformance import ExecutorConformance, Target
+from hpsweep.testing.executors import ExecutorConformance, Target
 from tests.harness.slurm import SlurmCluster
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]

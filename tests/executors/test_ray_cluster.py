@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 
 from hpsweep.store import Store
+from hpsweep.testing.executors import PROGRAM as SUITE_PROGRAM
+from hpsweep.testing.executors import collect, exited, make_spec, reports
 from hpsweep.trial import TrialState
-from tests.executors.conformance import collect, exited, make_spec, reports
 from tests.harness.ray_cluster import RayCluster
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
 
-PROGRAM = Path(__file__).with_name("trial_program.py")
+PROGRAM = Path(SUITE_PROGRAM)
 HPSWEEP = [sys.executable, "-m", "hpsweep.cli.main"]
 
 

@@ -13,13 +13,14 @@ import pytest
 
 from hpsweep.executors.slurm import slurm_executor
 from hpsweep.store import Store
+from hpsweep.testing.executors import PROGRAM as SUITE_PROGRAM
+from hpsweep.testing.executors import collect, exits, make_spec, reports
 from hpsweep.trial import TrialState
-from tests.executors.conformance import collect, exits, make_spec, reports
 from tests.harness.slurm import SlurmCluster
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
-PROGRAM = Path(__file__).with_name("trial_program.py")
+PROGRAM = Path(SUITE_PROGRAM)
 HPSWEEP = [sys.executable, "-m", "hpsweep.cli.main"]
 
 
@@ -96,10 +97,9 @@ def test_sweep_of_eight_with_a_cancel_and_a_controller_killed(slurm_cluster: Slu
     try:
         _wait("a running trial", lambda: any(_job_id(t.trial_dir) for t in _trials(study)
                                              if t.state is TrialState.RUNNING), proc, 60)
-        victim = next(t for t in _trials(study) if t.state is TrialState.RUNNING
-                      and _job_id(t.trial_dir))
-        subprocess.run(["scancel", str(_job_id(victim.trial_dir))], env=slurm_cluster.env,
-                       check=True)
+        victim, job_id = next((t, j) for t in _trials(study)  # each job id read once
+                              if t.state is TrialState.RUNNING and (j := _job_id(t.trial_dir)))
+        subprocess.run(["scancel", job_id], env=slurm_cluster.env, check=True)
         _wait("a finished trial and two running", lambda: (
             any(t.state is TrialState.COMPLETED for t in _trials(study))
             and sum(t.state is TrialState.RUNNING for t in _trials(study)) >= 2), proc, 90)

@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from hpsweep.space._params import Param
+from hpsweep.space import Param
 
 if TYPE_CHECKING:
     from hpsweep.space import SearchSpace

@@ -22,7 +22,7 @@ import numpy as np
 from hpsweep.bench._yahpo import open_yahpo
 from hpsweep.bench.base import Benchmark
 from hpsweep.errors import UsageError
-from hpsweep.space._params import Float, Int, Param
+from hpsweep.space import Float, Int, Param
 
 __all__ = ["LCBENCH_DEV_TASKS", "LCBench", "LCBenchModel"]
 

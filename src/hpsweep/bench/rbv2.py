@@ -33,7 +33,7 @@ import numpy as np
 from hpsweep.bench._yahpo import open_yahpo
 from hpsweep.bench.base import Benchmark
 from hpsweep.errors import UsageError
-from hpsweep.space._params import Categorical, Float, Int, Param
+from hpsweep.space import Categorical, Float, Int, Param
 
 __all__ = ["RBV2_DEV_TASKS", "RBV2Rpart", "RBV2RpartModel"]
 

@@ -326,7 +326,7 @@ def grid_conventions(args: argparse.Namespace) -> dict[str, Any]:
         return {}
     cached = getattr(args, "_grid_conventions", None)
     if cached is None:
-        from hpsweep.space._gridmodule import grid_module_conventions
+        from hpsweep.space import grid_module_conventions
 
         cached = grid_module_conventions(args.grid_module)
         args._grid_conventions = cached

@@ -185,6 +185,7 @@ class FakeExecutor(Executor):
         if kill:
             for tid in list(self._runs):
                 self.stop(tid)
+            self._pending.clear()  # nobody polls after a shutdown: nothing runs any more
 
 
 def _write_files(trial_dir: str, files: Mapping[str, str]) -> None:

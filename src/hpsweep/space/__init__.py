@@ -11,7 +11,7 @@ Constructors: :func:`parse_inline` (options written as ``"[1, 2]"``, ``"range(1,
 from __future__ import annotations
 
 from hpsweep.space._grid import MAX_BRANCHES, MAX_EXPANDED, Grid
-from hpsweep.space._gridmodule import space_from_grid, sweep_from_grid_module
+from hpsweep.space._gridmodule import grid_module_conventions, space_from_grid, sweep_from_grid_module
 from hpsweep.space._inline import DISTRIBUTIONS, parse_inline, parse_sweep_value
 from hpsweep.space._literal import parse_literal
 from hpsweep.space._params import (
@@ -59,6 +59,7 @@ __all__ = [
     "TrialContext",
     "format_option",
     "format_value",
+    "grid_module_conventions",
     "none_sweep",
     "param_from_dict",
     "parse_inline",

@@ -9,7 +9,15 @@ broken rule; call them from your tests::
         check_scheduler(lambda searcher, seed: MyScheduler(searcher=searcher, metric="loss",
                                                            mode="min", max_resource=27, seed=seed))
 
-The project's own schedulers, searchers, executors and store run the same suites in its tests.
+The project's own schedulers, searchers, executors and store run the same suites in its tests:
+
+- :mod:`hpsweep.testing.searchers`: ``check_searcher(make)`` for ``make(space, seed)``;
+- :mod:`hpsweep.testing.schedulers`: ``check_scheduler(make)`` for ``make(searcher, seed)``,
+  the end of a study included;
+- :mod:`hpsweep.testing.executors`: ``ExecutorConformance``, pytest tests run against a
+  ``Target`` (local, fake, simulated, function, Ray, Slurm and LSF have theirs);
+- :mod:`hpsweep.testing.store`: ``check_store(folder)``: round trip, readers in other
+  processes, and the store files of every earlier schema version, committed in ``data/``.
 """
 
 from __future__ import annotations
