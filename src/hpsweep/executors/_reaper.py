@@ -40,17 +40,10 @@ ENV_KEY = "HPSWEEP_CONTROLLER"
 
 def marked_groups(token: str) -> set[int]:
     """Process groups of the processes that carry ``token`` in their environment."""
-    needle = f"{ENV_KEY}={token}".encode()
     groups: set[int] = set()
-    me = os.getpid()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == me:
-            continue
+    for pid in marked_pids(token):
         try:
-            with open(f"/proc/{entry}/environ", "rb") as fh:
-                if needle not in fh.read().split(b"\0"):
-                    continue
-            groups.add(os.getpgid(int(entry)))
+            groups.add(os.getpgid(pid))
         except (OSError, ProcessLookupError):
             continue
     return groups
