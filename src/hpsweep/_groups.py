@@ -21,6 +21,7 @@ import math
 import statistics
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from hpsweep.trial import TrialRecord, TrialState
@@ -47,11 +48,11 @@ class ConfigGroup:
     def n(self) -> int:
         return len(self.values)
 
-    @property
+    @cached_property
     def mean(self) -> float | None:
-        return float(statistics.mean(self.values)) if self.values else None
+        return math.fsum(self.values) / len(self.values) if self.values else None
 
-    @property
+    @cached_property
     def sd(self) -> float | None:
         if len(self.values) < 2:
             return None

@@ -98,6 +98,8 @@ class ResultsCsv:
         self._metric, self._mode = metric, mode
         self._trials: dict[int, TrialRecord] = {}
         self._grouped = False
+        self._runs_of: dict[str, int] = {}  # configuration -> rows that have it
+        self._repeated = 0  # configurations with more than one row
 
     @property
     def columns(self) -> list[str]:
@@ -108,7 +110,9 @@ class ResultsCsv:
     def rewrite(self, trials: Iterable[TrialRecord]) -> None:
         """Replace the file with exactly these trials (used at start and on resume)."""
         listed = list(trials)
-        self._trials = {t.trial_id: t for t in listed}
+        self._trials, self._runs_of, self._repeated = {}, {}, 0
+        for t in listed:
+            self._keep(t)
         self._rows = {t.trial_id: trial_row(t) for t in listed}
         for row in self._rows.values():
             self._learn(row)
@@ -122,7 +126,7 @@ class ResultsCsv:
             return
         replaced = trial.trial_id in self._rows
         self._rows[trial.trial_id] = row
-        self._trials[trial.trial_id] = trial
+        self._keep(trial)
         new_columns = self._learn(row)
         if self._standings() or replaced or new_columns or not self.path.exists():
             self._write_all()
@@ -130,9 +134,20 @@ class ResultsCsv:
             with self.path.open("a", newline="") as fh:
                 csv.DictWriter(fh, fieldnames=self.columns, extrasaction="ignore").writerow(row)
 
+    def _keep(self, trial: TrialRecord) -> None:
+        from hpsweep._groups import config_key
+
+        if trial.trial_id not in self._trials:
+            key = config_key(trial.config)
+            self._runs_of[key] = self._runs_of.get(key, 0) + 1
+            self._repeated += self._runs_of[key] == 2
+        self._trials[trial.trial_id] = trial
+
     def _standings(self) -> bool:
-        """Fill each row's configuration standing; True when rows written before changed."""
-        if self._metric is None:
+        """Fill each row's configuration standing; True when rows written before changed. Only
+        a study where some configuration ran twice has standings (the check costs nothing
+        otherwise, whatever the study's size)."""
+        if self._metric is None or not self._repeated:
             return False
         from hpsweep._groups import config_groups
 

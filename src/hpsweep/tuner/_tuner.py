@@ -249,6 +249,8 @@ class Tuner:
     def _finalize(self, trial: TrialRecord, state: TrialState, reason: str) -> None:
         """A paused trial ends without running again."""
         trial.state, trial.error = state, reason
+        if self.launcher is not None:
+            self.launcher.finished(trial)
         self.store.update_trial(trial, event="retire", time=self.now, data={
             "state": state.value, "resource": trial.resource, "reason": reason})
         self.store.add_event("decision", time=self.now, trial_id=trial.trial_id, data={
@@ -520,6 +522,8 @@ class Tuner:
         trial.finished = event.time
         if state is TrialState.FAILED:
             self.progress.failures += 1
+        if self.launcher is not None:  # the run's span in its manifest first: results.csv reads it
+            self.launcher.finished(trial)
         self.store.update_trial(trial, event="end", time=event.time, data={
             "state": state.value, "exit_code": event.exit_code,
             "error_kind": outcome.error_kind.value if outcome.error_kind else None,
@@ -535,8 +539,6 @@ class Tuner:
             # The records of ended trials live as long as the study: moved out of the cyclic
             # collector's view, a full collection no longer walks every report ever stored.
             gc.freeze()
-        if self.launcher is not None:
-            self.launcher.finished(trial)
         if self.csv is not None:
             self.csv.record(trial)
         self._emit("end", trial)
