@@ -53,10 +53,18 @@ def git_info(directory: str) -> dict[str, Any]:
 def _script_dir(argv: list[str], cwd: str) -> str:
     """The folder of the first argument that names an existing file (the user's script)."""
     for token in argv:
-        path = Path(cwd, token)
-        if token and not token.startswith("-") and path.is_file():
-            return str(path.resolve().parent)
+        if token and not token.startswith("-"):
+            folder = _file_folder(cwd, token)
+            if folder is not None:
+                return folder
     return cwd
+
+
+@lru_cache(maxsize=256)
+def _file_folder(cwd: str, token: str) -> str | None:
+    """The resolved folder of ``token`` when it names a file (looked up once per study)."""
+    path = Path(cwd, token)
+    return str(path.resolve().parent) if path.is_file() else None
 
 
 class CommandLauncher:
@@ -154,6 +162,9 @@ class CommandLauncher:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
+    # One key a line, each value compact: readable, and written by the C encoder (an indent
+    # would make json use its pure-Python one, the largest cost of a launch).
+    body = ",\n".join(f"  {json.dumps(k)}: {json.dumps(v, default=str)}" for k, v in data.items())
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
+    tmp.write_text("{\n" + body + "\n}\n")
     os.replace(tmp, path)
