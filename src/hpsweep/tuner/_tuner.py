@@ -539,8 +539,9 @@ class Tuner:
             # The records of ended trials live as long as the study: moved out of the cyclic
             # collector's view, a full collection no longer walks every report ever stored.
             gc.freeze()
-        if self.csv is not None:
-            self.csv.record(trial)
+        if self.csv is not None and not (trial.state.is_final
+                                         and self.store.before_final == self.csv.record):
+            self.csv.record(trial)  # a final state was recorded on its way to the store
         self._emit("end", trial)
 
     def _emit(self, kind: str, trial: TrialRecord | None) -> None:

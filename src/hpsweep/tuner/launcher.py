@@ -77,6 +77,7 @@ class CommandLauncher:
         self.cwd = cwd
         self.contract = contract
         self.study_seed = study_seed
+        self._manifests: dict[int, dict[str, Any]] = {}  # running trial -> its manifest
 
     def build(self, trial: TrialRecord, slot: Slot, *, resume: bool,
               checkpoint_from: TrialRecord | None) -> LaunchSpec:
@@ -146,12 +147,16 @@ class CommandLauncher:
         }
         _write_json(path, manifest)
 
+        self._manifests[trial.trial_id] = manifest
+
     def finished(self, trial: TrialRecord) -> None:
         path = Path(trial.trial_dir) / "manifest.json"
-        try:
-            manifest = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError):
-            return
+        manifest = self._manifests.pop(trial.trial_id, None)
+        if manifest is None:  # started by an earlier controller
+            try:
+                manifest = json.loads(path.read_text())
+            except (OSError, json.JSONDecodeError):
+                return
         now = time.time()
         runs = manifest.get("runs") or []
         if runs and isinstance(runs[-1], dict):
