@@ -41,8 +41,12 @@ def _cell(value: Any) -> Any:
 
 
 def active_seconds(trial: TrialRecord) -> float | None:
-    """How long the trial's processes ran: the sum of its runs' spans from ``manifest.json``
-    (a paused trial's waiting time is not counted); without a manifest, finished - started."""
+    """How long the trial's processes ran: the sum of its runs' spans (a paused trial's waiting
+    time is not counted), as the tuner kept it, or from ``manifest.json`` for a study written
+    before it did; without either, finished - started."""
+    kept = trial.run_info.get("active_s")
+    if isinstance(kept, (int, float)):
+        return round(float(kept), 3)
     if trial.trial_dir:
         import json
 

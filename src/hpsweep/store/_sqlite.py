@@ -357,17 +357,21 @@ class Store:
             "created, started, finished, exit_code, error_kind, error, last_metrics, runs, run_info "
             "FROM trials ORDER BY trial_id"
         ).fetchall()
-        out = [_trial_from_row(r) for r in rows]
+        # Every JSON cell of the table parsed in one call: a study of 10^5 trials reads in seconds.
+        cells = _loads_all([text for r in rows for text in (r[1], r[15], r[17])])
+        out = [_trial_from_row(r, cells[3 * i:3 * i + 3]) for i, r in enumerate(rows)]
         if states is not None:
             wanted = set(states)
             out = [t for t in out if t.state in wanted]
         if with_reports and out:
             by_id = {t.trial_id: t for t in out}
-            for tid, seq, step, metrics, when in self._conn.execute(
+            reports = self._conn.execute(
                 "SELECT trial_id, seq, step, metrics, time FROM reports ORDER BY trial_id, seq"
-            ):
+            ).fetchall()
+            metrics = _loads_all([r[3] for r in reports])
+            for (tid, seq, step, _, when), values in zip(reports, metrics, strict=True):
                 if tid in by_id:
-                    by_id[tid].reports.append(Report(tid, step, json.loads(metrics), when, seq))
+                    by_id[tid].reports.append(Report(tid, step, values, when, seq))
         return out
 
     def trial(self, trial_id: int) -> TrialRecord:
@@ -421,15 +425,24 @@ def _writable(path: Path) -> bool:
         return False
 
 
-def _trial_from_row(row: Sequence[Any]) -> TrialRecord:
+def _loads_all(texts: Sequence[str]) -> list[Any]:
+    """Many JSON texts (each a cell this store wrote) parsed as one array."""
+    if not texts:
+        return []
+    return list(json.loads("[" + ",".join(texts) + "]"))
+
+
+def _trial_from_row(row: Sequence[Any], cells: Sequence[Any] | None = None) -> TrialRecord:
     (tid, config, state, seed, repetition, resource, trial_dir, worker_id, gpu, created, started,
      finished, exit_code, error_kind, error, last_metrics, runs, run_info) = row
+    if cells is None:
+        cells = (json.loads(config), json.loads(last_metrics), json.loads(run_info))
     return TrialRecord(
-        trial_id=tid, config=json.loads(config), state=TrialState(state), seed=seed,
+        trial_id=tid, config=cells[0], state=TrialState(state), seed=seed,
         repetition=repetition, resource=resource, trial_dir=trial_dir, worker_id=worker_id, gpu=gpu,
         created=created, started=started, finished=finished, exit_code=exit_code,
         error_kind=ErrorKind(error_kind) if error_kind else None, error=error,
-        last_metrics=json.loads(last_metrics), runs=runs, run_info=json.loads(run_info),
+        last_metrics=cells[1], runs=runs, run_info=cells[2],
     )
 
 

@@ -409,7 +409,8 @@ class Tuner:
         trial.finished = None
         trial.exit_code = None
         trial.runs += 1
-        trial.run_info = {**trial.run_info, "first_seq": len(trial.reports), "from_step": from_step}
+        trial.run_info = {**trial.run_info, "first_seq": len(trial.reports), "from_step": from_step,
+                          "run_started": now}
         spec = (self.launcher.build(trial, slot, resume=resume, checkpoint_from=source)
                 if self.launcher else LaunchSpec(trial.trial_id, (), "", resource=trial.resource,
                                                  config=dict(trial.config)))
@@ -520,6 +521,10 @@ class Tuner:
         trial.error = outcome.message or reason or None
         trial.exit_code = event.exit_code
         trial.finished = event.time
+        began = trial.run_info.get("run_started")
+        if isinstance(began, (int, float)):  # the time its runs took, pauses left out
+            active = float(trial.run_info.get("active_s", 0.0)) + max(0.0, event.time - began)
+            trial.run_info = {**trial.run_info, "active_s": round(active, 3)}
         if state is TrialState.FAILED:
             self.progress.failures += 1
         if self.launcher is not None:  # the run's span in its manifest first: results.csv reads it

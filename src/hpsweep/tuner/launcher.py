@@ -133,6 +133,10 @@ class CommandLauncher:
                 previous = {}
         from hpsweep import __version__
 
+        # The run's span as the tuner keeps it (results.csv's duration_s): its start, and its end
+        # in finished(), on the tuner's clock.
+        began = trial.run_info.get("run_started")
+        started = float(began) if isinstance(began, (int, float)) else time.time()
         manifest = {
             "study": str(self.study.root), "trial_id": trial.trial_id, "config": trial.config,
             "seed": trial.seed, "study_seed": self.study_seed, "repetition": trial.repetition,
@@ -140,8 +144,8 @@ class CommandLauncher:
             "git": git_info(_script_dir(argv, self.cwd)), "hostname": socket.gethostname(),
             "worker_id": slot.worker_id, "gpu": slot.gpu,
             "python": platform.python_version(), "python_executable": sys.executable,
-            "hpsweep": __version__, "started": previous.get("started", time.time()),
-            "runs": [*previous.get("runs", []), {"started": time.time(), "resource": trial.resource,
+            "hpsweep": __version__, "started": previous.get("started", started),
+            "runs": [*previous.get("runs", []), {"started": started, "resource": trial.resource,
                                                  "argv": argv}],
             "finished": None, "state": "running",
         }
@@ -157,7 +161,7 @@ class CommandLauncher:
                 manifest = json.loads(path.read_text())
             except (OSError, json.JSONDecodeError):
                 return
-        now = time.time()
+        now = trial.finished if trial.finished is not None else time.time()
         runs = manifest.get("runs") or []
         if runs and isinstance(runs[-1], dict):
             runs[-1]["finished"] = now  # each run's own span: paused time is not work
