@@ -183,7 +183,7 @@ class RichDisplay(Display):
         for t in trials:
             counts[t.state] += 1
         finished = sum(n for s, n in counts.items() if s.is_final)
-        total = tuner.num_trials or tuner.scheduler.searcher.total
+        total = tuner.num_trials or tuner.scheduler.capacity
         total_runs = total * tuner.repetitions if total else None
         elapsed = time.time() - self.t0
         eta = ""
