@@ -69,10 +69,13 @@ def _trials(study: Path) -> list:  # type: ignore[type-arg]
 
 
 def _job_id(trial_dir: str) -> str | None:
+    """The trial's Slurm job id, once it has one (job.json is written before the submission,
+    with no id, and again after it)."""
     try:
-        return str(json.loads((Path(trial_dir) / "job.json").read_text())["job_id"])
+        job_id = json.loads((Path(trial_dir) / "job.json").read_text())["job_id"]
     except (OSError, ValueError, KeyError):
         return None
+    return None if job_id is None else str(job_id)
 
 
 def _wait(what: str, check: object, proc: subprocess.Popen[str] | None, timeout: float) -> None:
