@@ -49,6 +49,8 @@ class ConfigGroup:
 
     @property
     def mean(self) -> float | None:
+        if len(self.values) == 1:
+            return float(self.values[0])  # statistics.mean of one value, without its cost
         return float(statistics.mean(self.values)) if self.values else None
 
     @property
