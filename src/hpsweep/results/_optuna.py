@@ -151,8 +151,8 @@ def _when(stamp: float | None) -> datetime | None:
     return None if stamp is None else datetime.fromtimestamp(stamp)
 
 
-def _frozen(trial: TrialRecord, data: StudyData, dists: dict[str, BaseDistribution]
-            ) -> FrozenTrial:
+def _frozen(trial: TrialRecord, data: StudyData, dists: dict[str, BaseDistribution],
+            lean: bool = False) -> FrozenTrial:
     state = STATE_MAP[trial.state]
     values = [trial_value(trial, m) for m in data.metrics]
     if state is OptunaState.COMPLETE and any(v is None for v in values):
@@ -163,17 +163,19 @@ def _frozen(trial: TrialRecord, data: StudyData, dists: dict[str, BaseDistributi
         "hpsweep_trial_id": trial.trial_id, "hpsweep_state": trial.state.value,
         "trial_dir": trial.trial_dir, "metrics": trial.last_metrics,
     }
-    if constants:
+    if lean:
+        attrs = {"metrics": trial.last_metrics}
+    elif constants:
         attrs["constants"] = constants
-    if trial.seed is not None:
+    if trial.seed is not None and not lean:
         attrs["seed"] = trial.seed
-    if trial.error_kind is not None:
+    if trial.error_kind is not None and not lean:
         attrs["error"] = f"{trial.error_kind.value}: {trial.error or ''}".strip()
     frozen = create_trial(
         state=state,
         values=[float(v or 0.0) for v in values] if state is OptunaState.COMPLETE else None,
         params=params, distributions={k: dists[k] for k in params}, user_attrs=attrs,
-        intermediate_values=_intermediate(trial, data.metric),
+        intermediate_values=None if lean else _intermediate(trial, data.metric),
     )
     start = _when(trial.started or trial.created or None)
     if start is not None:
@@ -183,10 +185,13 @@ def _frozen(trial: TrialRecord, data: StudyData, dists: dict[str, BaseDistributi
     return frozen
 
 
-def frozen_trials(data: StudyData) -> list[FrozenTrial]:
-    """Every trial of the study as an Optuna FrozenTrial, in trial-id order."""
+def frozen_trials(data: StudyData, *, lean: bool = False) -> list[FrozenTrial]:
+    """Every trial of the study as an Optuna FrozenTrial, in trial-id order. ``lean``: without
+    the intermediate values and with the ``metrics`` user attribute only (what importance and
+    the parameter plots read; Optuna's in-memory storage copies every trial it is given)."""
     dists = infer_distributions(data)
-    return [_frozen(t, data, dists) for t in sorted(data.trials, key=lambda t: t.trial_id)]
+    return [_frozen(t, data, dists, lean)
+            for t in sorted(data.trials, key=lambda t: t.trial_id)]
 
 
 def _directions(data: StudyData) -> list[StudyDirection]:
@@ -195,8 +200,9 @@ def _directions(data: StudyData) -> list[StudyDirection]:
 
 
 def to_optuna_study(data: StudyData, *, storage: str | BaseStorage | None = None,
-                    study_name: str | None = None) -> optuna.Study:
-    """An Optuna study holding every trial of ``data`` (in memory unless ``storage``)."""
+                    study_name: str | None = None, lean: bool = False) -> optuna.Study:
+    """An Optuna study holding every trial of ``data`` (in memory unless ``storage``; ``lean``:
+    see :func:`frozen_trials`)."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     name = study_name or data.name
     with warnings.catch_warnings():
@@ -210,7 +216,7 @@ def to_optuna_study(data: StudyData, *, storage: str | BaseStorage | None = None
                              "choose another --study-name.") from None
         study.set_metric_names(list(data.metrics))
         study.set_user_attr("hpsweep_study", str(data.root))
-        study.add_trials(frozen_trials(data))
+        study.add_trials(frozen_trials(data, lean=lean))
     return study
 
 
