@@ -187,10 +187,35 @@ def test_auto_method_and_unknown_method(importance_study: Path) -> None:
 
 
 def test_learning_curves_draw_every_trial_report(importance_study: Path) -> None:
+    from matplotlib.collections import LineCollection
+
     data = load_study_data(importance_study)
-    fig = mpl_figure("curves", data)
-    lines = fig.axes[0].lines
-    assert len(lines) == 30
-    drawn = sorted(tuple(round(v, 9) for v in line.get_ydata()) for line in lines)
+    ax = mpl_figure("curves", data).axes[0]
+    (bundle,) = [c for c in ax.collections if isinstance(c, LineCollection)]
+    drawn = [tuple(round(v, 9) for v in seg[:, 1]) for seg in bundle.get_segments()]
+    drawn += [tuple(round(v, 9) for v in line.get_ydata()) for line in ax.get_lines()]
+    assert len(ax.get_lines()) == 1 and len(drawn) == 30  # the winner on its own, on top
     reported = sorted(tuple(round(r.metrics["loss"], 9) for r in t.reports) for t in data.trials)
-    assert drawn == reported
+    assert sorted(drawn) == reported
+
+
+def test_parallel_coordinates_one_line_per_completed_trial(importance_study: Path) -> None:
+    from matplotlib.collections import LineCollection
+
+    from hpsweep.results import html_figure
+    from hpsweep.results._mpl import parallel_axes
+
+    data = load_study_data(importance_study)
+    axes = parallel_axes(data)
+    assert [a.name for a in axes.columns] == ["a", "b", "c", "loss"] and axes.n == 30
+    ax = mpl_figure("parallel", data).axes[0]
+    (lines,) = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert len(lines.get_segments()) == 30
+    best = min(data.trials, key=lambda t: t.last_metrics["loss"])
+    a = axes.columns[0]
+    low, high = min(t.config["a"] for t in data.trials), max(t.config["a"] for t in data.trials)
+    (red,) = [line for line in ax.get_lines() if line.get_label() == "best trial"]
+    assert red.get_ydata()[0] == pytest.approx((best.config["a"] - low) / (high - low))
+    assert min(a.values) == 0.0 and max(a.values) == 1.0
+    dims = html_figure("parallel", data).data[0].dimensions
+    assert [d.label for d in dims] == ["a", "b", "c", "loss"] and len(dims[0].values) == 30

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hpsweep.results import StudyData, study_groups, trial_value
+from hpsweep.results._series import thin_indices
 from hpsweep.store import Event, StudyDir
 from hpsweep.store._csv import active_seconds
 from hpsweep.trial import Report, TrialRecord
@@ -88,22 +89,11 @@ def _number(value: Any) -> float | None:
 def thin_reports(reports: Sequence[Report], metric: str, mode: str, limit: int) -> list[Report]:
     """``limit`` of ``reports`` in their order when there are more: the first and the last, the
     first and the last that carry ``metric``, the one with its best value (by ``mode``), and the
-    rest evenly spaced over the others (at most five when ``limit`` is smaller than that)."""
-    n = len(reports)
-    if n <= limit:
+    rest evenly spaced over the others (:func:`hpsweep.results._series.thin_indices`)."""
+    if len(reports) <= limit:
         return list(reports)
-    keep = {0, n - 1}
-    carrying = [i for i, r in enumerate(reports) if _number(r.metrics.get(metric)) is not None]
-    if carrying:
-        sign = 1.0 if mode == "min" else -1.0
-        best = min(carrying, key=lambda i: sign * float(reports[i].metrics[metric]))
-        keep |= {carrying[0], carrying[-1], best}
-    room = limit - len(keep)
-    if room > 0:
-        rest = [i for i in range(n) if i not in keep]
-        step = len(rest) / room  # > 1: there are more reports than the limit
-        keep |= {rest[int(k * step + step / 2)] for k in range(room)}
-    return [reports[i] for i in sorted(keep)]
+    kept = thin_indices([_number(r.metrics.get(metric)) for r in reports], mode, limit)
+    return [reports[i] for i in kept]
 
 
 def _options(data: StudyData) -> dict[str, Any]:
