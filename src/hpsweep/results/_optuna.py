@@ -265,7 +265,12 @@ def _export_journal(data: StudyData, target: str, study_name: str | None) -> opt
     except (OSError, ValueError) as exc:  # unreadable, or not a journal (bad JSON lines)
         raise UsageError(f"--optuna {target!r}: not an Optuna journal file that can be read "
                          f"({exc}).") from exc
-    study = to_optuna_study(data, storage=JournalStorage(backend), study_name=study_name)
+    try:
+        study = to_optuna_study(data, storage=JournalStorage(backend), study_name=study_name)
+    except UsageError:  # a taken name: say which file, and that it can be removed
+        raise UsageError(f"the Optuna journal {path} already holds a study named "
+                         f"{study_name or data.name!r}; choose another --study-name, or remove "
+                         f"{path} to write it afresh.") from None
     try:
         backend.flush()
     except OSError as exc:
