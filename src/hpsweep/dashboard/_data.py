@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hpsweep.results import StudyData, study_groups, trial_value
+from hpsweep.results import ConfigGroup, StudyData, study_groups, trial_value
 from hpsweep.results._series import thin_indices
 from hpsweep.store import Event, StudyDir
 from hpsweep.store._csv import active_seconds
@@ -96,6 +96,20 @@ def thin_reports(reports: Sequence[Report], metric: str, mode: str, limit: int) 
     return [reports[i] for i in kept]
 
 
+_LAST_GROUPS: list[tuple[StudyData, list[ConfigGroup]]] = []
+
+
+def _groups(info: StudyData) -> list[ConfigGroup]:
+    """``study_groups(info)``, computed once for the snapshot last asked about (the study list,
+    the study page and its seed groups all rank the same snapshot)."""
+    last = _LAST_GROUPS[0] if _LAST_GROUPS else None  # one read: the server has threads
+    if last is not None and last[0] is info:
+        return last[1]
+    groups = study_groups(info)
+    _LAST_GROUPS[:] = [(info, groups)]
+    return groups
+
+
 def _options(data: StudyData) -> dict[str, Any]:
     return dict(data.sweep.get("options") or {})
 
@@ -132,7 +146,7 @@ def trial_json(trial: TrialRecord, metrics: Sequence[str], *, reports: bool = Tr
 def _best(info: StudyData) -> dict[str, Any] | None:
     """The best configuration by its mean over its runs (repetitions, or the seeds of a seed
     study with its reference run): mean, SD, SEM, n and the runs' ids."""
-    groups = study_groups(info)
+    groups = _groups(info)
     if not groups or groups[0].mean is None:
         return None
     best = groups[0]
@@ -245,7 +259,7 @@ def seed_groups(info: StudyData) -> list[dict[str, Any]]:
     seeds = info.seeds_info() or {}
     seed_arg = str(seeds["seed_arg"]) if seeds.get("seed_arg") else None
     out: list[dict[str, Any]] = []
-    for group in study_groups(info):
+    for group in _groups(info):
         if group.n < 2:
             continue
         runs = [{"trial_id": t.trial_id, "state": t.state.value, "reference": t.trial_id < 0,
