@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import math
 from dataclasses import replace
@@ -110,3 +111,70 @@ def test_a_trial_advanced_step_by_step_keeps_only_its_stop_mark(tmp_path: Path) 
     assert [(m["kind"], m["step"]) for m in marks] == [("stopped", 7)]
     few = dataclasses.replace(data, events=(*events[:2], events[-1]))
     assert [m["kind"] for m in learning_marks(few)] == ["paused", "resumed", "stopped"]
+
+
+def test_thin_reports_keeps_first_last_and_best_evenly_in_order() -> None:
+    from hpsweep.dashboard._data import thin_reports
+    from hpsweep.trial import Report
+
+    # a noisy descending curve whose best value is at step 613 (not a spaced point); step 0
+    # carries no loss, the last report carries only an accuracy
+    reports = [Report(0, 0, {"acc": 0.0}, 0.0, 0)]
+    reports += [Report(0, s, {"loss": (0.01 if s == 613 else 1.0 + 1.0 / s)}, float(s), s)
+                for s in range(1, 1000)]
+    reports.append(Report(0, 1000, {"acc": 1.0}, 1000.0, 1000))
+    kept = thin_reports(reports, "loss", "min", 50)
+    steps = [r.step for r in kept]
+    assert len(kept) == 50 and steps == sorted(steps)
+    assert {0, 1, 613, 999, 1000} <= set(steps)
+    gaps = [b - a for a, b in itertools.pairwise(steps)]
+    assert max(gaps) <= 2 * 1000 / 45  # the rest spread over the curve, no long hole
+    best_max = thin_reports(reports, "loss", "max", 10)
+    assert 1 in [r.step for r in best_max] and len(best_max) == 10  # 1 + 1/1 is the largest
+    assert thin_reports(reports[:30], "loss", "min", 50) == reports[:30]
+
+
+def test_export_bounds_the_curves_and_keeps_the_live_answers(tmp_path: Path) -> None:
+    """One trial with 3,000 reports among short ones: its curve on the study page and its trial
+    page are thinned (first, last, best kept, ``n_reports`` the full count); the short trials'
+    pages are the live server's answers unchanged."""
+    from hpsweep.dashboard import Dashboard, export_html
+    from hpsweep.dashboard._data import CURVE_MAX, DETAIL_MAX
+    from hpsweep.store import Store, StudyDir
+    from hpsweep.trial import Report, TrialRecord, TrialState
+
+    study = StudyDir(tmp_path / "long")
+    study.root.mkdir()
+    study.write_sweep({"format": 1, "options": {"metrics": ["loss"], "modes": ["min"]}})
+    store = Store.create(study.db, name="long", spec={})
+    with store.batch():
+        for tid, n in enumerate([3000, 4, 5, 6]):
+            trial = TrialRecord(trial_id=tid, config={"lr": 0.1 * (tid + 1)},
+                                state=TrialState.COMPLETED, created=1.0, started=1.0,
+                                finished=2.0 + n)
+            store.add_trial(trial)
+            for step in range(1, n + 1):
+                loss = 0.001 if (tid, step) == (0, 1777) else 1.0 + 1.0 / step
+                store.add_report(Report(tid, step, {"loss": loss, "lr_now": 0.1}, 1.0 + step,
+                                        step - 1))
+            trial.last_metrics = {"loss": 1.0 + 1.0 / n}
+            store.update_trial(trial, event="end", time=2.0 + n, data={"state": "completed"})
+    store.close()
+    app = Dashboard(studies=[study.root])
+    html = export_html(app, tmp_path / "out.html").read_text()
+    start = html.index("window.HPSWEEP_EMBED = ") + len("window.HPSWEEP_EMBED = ")
+    answers = json.loads(html[start:html.index(";</script>", start)])["answers"]
+    rows = {t["trial_id"]: t for t in answers["/api/studies/0"]["trials"]}
+    curve = [r["step"] for r in rows[0]["reports"]]
+    assert len(curve) == CURVE_MAX and {1, 1777, 3000} <= set(curve) and rows[0]["n_reports"] == 3000
+    assert all(set(r["metrics"]) == {"loss"} for r in rows[0]["reports"])  # the objective only
+    assert [r["step"] for r in rows[1]["reports"]] == [1, 2, 3, 4]
+    page = answers["/api/studies/0/trials/0"]["trial"]
+    assert len(page["reports"]) == DETAIL_MAX and page["n_reports"] == 3000
+    assert {1, 1777, 3000} <= {r["step"] for r in page["reports"]}
+    assert set(page["reports"][0]["metrics"]) == {"loss", "lr_now"}
+    for tid in (1, 2, 3):
+        path = f"/api/studies/0/trials/{tid}"
+        assert answers[path] == json.loads(app.get(path, {}).body)
+    live = json.loads(app.get("/api/studies/0", {}).body)
+    assert len(live["trials"][0]["reports"]) == 3000  # the live page is not thinned

@@ -120,3 +120,27 @@ def test_trial_manager_reads_an_engine_study(importance_study: Path) -> None:
     tm = TrialManager(importance_study)
     assert tm.get_best_trials(1)[0].trial_id == _by_hand(importance_study)[0][1]
     assert len(tm.dataframe()) == 30
+
+
+def test_report_starts_without_pandas_or_the_plotting_stack(importance_study: Path,
+                                                            multi_study: Path) -> None:
+    """The report path, run as the command line runs it, in a fresh interpreter: the ranking
+    (single and multi-objective) and the decision log load none of the heavy libraries."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, io, contextlib\n"
+        "from hpsweep.cli.main import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    codes = [main(['report', {str(importance_study)!r}]),\n"
+        f"             main(['report', {str(importance_study)!r}, '--decisions']),\n"
+        f"             main(['report', {str(multi_study)!r}, '--format', 'json'])]\n"
+        "heavy = ('pandas', 'optuna', 'matplotlib', 'plotly', 'sklearn', 'scipy')\n"
+        "print(codes, sorted(m for m in heavy if m in sys.modules), 'best ' in out.getvalue())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[0,", "0,", "0]", "[]", "True"], done.stdout

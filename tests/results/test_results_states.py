@@ -44,10 +44,15 @@ def mixed_study(tmp_path: Path) -> Path:
     return study.root
 
 
-def test_states_map_to_optuna_states(mixed_study: Path, tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'o.db'}"
+@pytest.mark.parametrize("target", ["sqlite", "journal"])
+def test_states_map_to_optuna_states(mixed_study: Path, tmp_path: Path, target: str) -> None:
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    url = f"sqlite:///{tmp_path / 'o.db'}" if target == "sqlite" else str(tmp_path / "o.log")
     assert main(["export", str(mixed_study), "--optuna", url]) == 0
-    loaded = optuna.load_study(study_name="mixed", storage=url)
+    storage = url if target == "sqlite" else JournalStorage(JournalFileBackend(url))
+    loaded = optuna.load_study(study_name="mixed", storage=storage)
     assert loaded.direction == optuna.study.StudyDirection.MAXIMIZE
     got = {t.user_attrs["hpsweep_state"]: t for t in loaded.trials}
     for state, expected in STATES.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -126,3 +127,24 @@ def test_seed_sweep_of_an_appending_sweep_passes_the_seed_once() -> None:
     new = seed_sweep(sweep, {"lr": 0.01}, seed_arg="random_seed", seeds=[3, 4])
     argv = new.render({"lr": 0.01, "random_seed": 4}, _ctx()).argv
     assert argv == ["python", "t.py", "--lr=0.01", "--random_seed=4"]
+
+
+def test_curves_are_thinned_to_first_last_best_and_evenly_spaced(tmp_path: Path) -> None:
+    from hpsweep.results import StudyData
+    from hpsweep.results._series import CURVE_MAX, curve_limit, curves
+    from hpsweep.trial import Report, TrialRecord, TrialState
+
+    long = [Report(0, s, {"loss": 0.05 if s == 1234 else 1.0 + 1.0 / s}, float(s), s - 1)
+            for s in range(1, 3001)]
+    short = [Report(1, s, {"loss": 2.0 - s / 10}, float(s), s - 1) for s in range(1, 4)]
+    trials = (TrialRecord(0, {"x": 1}, TrialState.COMPLETED, reports=long),
+              TrialRecord(1, {"x": 2}, TrialState.STOPPED, reports=short))
+    data = StudyData(root=tmp_path, name="t", metrics=("loss",), modes=("min",), trials=trials,
+                     events=(), sweep={}, live=False)
+    first, second = curves(data)
+    assert first.n_points == 3000 and len(first.steps) == CURVE_MAX
+    assert {1.0, 1234.0, 3000.0} <= set(first.steps) and list(first.steps) == sorted(first.steps)
+    assert second.steps == (1.0, 2.0, 3.0) and second.values == (1.9, 1.8, 1.7)
+    assert curve_limit(10_000) == 10 and curve_limit(1) == CURVE_MAX and curve_limit(10**7) == 3
+    (tight,) = curves(data, total=50)[:1]
+    assert len(tight.steps) == 25 and 1234.0 in tight.steps

@@ -231,7 +231,9 @@ def _prune(data: StudyData, args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.top < 1:
         raise UsageError(f"--top must be >= 1, got {args.top}.")
-    data = load_study_data(args.study_dir)
+    # the ranking reads each trial's last metrics: reports are not loaded, events only for the log
+    data = load_study_data(args.study_dir, with_reports=False,
+                           with_events=bool(args.decisions or args.decisions_csv))
     if args.keep_best is not None or args.performance_criteria:
         _prune(data, args)
         return 0

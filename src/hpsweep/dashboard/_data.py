@@ -14,18 +14,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hpsweep.results import StudyData, study_groups, trial_value
+from hpsweep.results import ConfigGroup, StudyData, study_groups, trial_value
+from hpsweep.results._series import thin_indices
 from hpsweep.store import Event, StudyDir
 from hpsweep.store._csv import active_seconds
-from hpsweep.trial import TrialRecord
+from hpsweep.trial import Report, TrialRecord
 
 __all__ = [
     "clean",
     "learning_marks",
     "seed_groups",
     "study_bundle",
+    "thin_reports",
     "timeline",
     "trial_detail",
+    "trial_details",
     "trial_json",
 ]
 
@@ -35,24 +38,89 @@ MAX_PAUSE_MARKS = 4  # pause and resume marks per trial on the learning curves
 
 def clean(value: Any) -> Any:
     """``value`` with non-finite floats made None and tuples made lists (strict JSON)."""
+    kind = type(value)  # the exact types first: most values of a study are plain
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {str(k): clean(v) for k, v in value.items()}
+    if kind is list:
+        return [clean(v) for v in value]
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
         return {str(k): clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [clean(v) for v in value]
-    if value is None or isinstance(value, (bool, int, str)):
+    if isinstance(value, (bool, int, str)):
         return value
     return str(value)
+
+
+def _clean_flat(values: dict[str, Any]) -> dict[str, Any]:
+    """:func:`clean` of a dict of plain values (a report's metrics) without a call per value."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        kind = type(value)
+        if kind is float:
+            out[str(key)] = value if math.isfinite(value) else None
+        elif kind is int or kind is str or kind is bool or value is None:
+            out[str(key)] = value
+        else:
+            out[str(key)] = clean(value)
+    return out
+
+
+def _report_json(report: Report, metrics: dict[str, Any] | None = None) -> dict[str, Any]:
+    step, when = report.step, report.time
+    return {"seq": report.seq,
+            "step": step if type(step) is int or step is None else clean(step),
+            "time": when if type(when) is float and math.isfinite(when) else clean(when),
+            "metrics": _clean_flat(report.metrics if metrics is None else metrics)}
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def thin_reports(reports: Sequence[Report], metric: str, mode: str, limit: int) -> list[Report]:
+    """``limit`` of ``reports`` in their order when there are more: the first and the last, the
+    first and the last that carry ``metric``, the one with its best value (by ``mode``), and the
+    rest evenly spaced over the others (:func:`hpsweep.results._series.thin_indices`)."""
+    if len(reports) <= limit:
+        return list(reports)
+    kept = thin_indices([_number(r.metrics.get(metric)) for r in reports], mode, limit)
+    return [reports[i] for i in kept]
+
+
+_LAST_GROUPS: list[tuple[StudyData, list[ConfigGroup]]] = []
+
+
+def _groups(info: StudyData) -> list[ConfigGroup]:
+    """``study_groups(info)``, computed once for the snapshot last asked about (the study list,
+    the study page and its seed groups all rank the same snapshot)."""
+    last = _LAST_GROUPS[0] if _LAST_GROUPS else None  # one read: the server has threads
+    if last is not None and last[0] is info:
+        return last[1]
+    groups = study_groups(info)
+    _LAST_GROUPS[:] = [(info, groups)]
+    return groups
 
 
 def _options(data: StudyData) -> dict[str, Any]:
     return dict(data.sweep.get("options") or {})
 
 
-def trial_json(trial: TrialRecord, metrics: Sequence[str], *, reports: bool = True
+def trial_json(trial: TrialRecord, metrics: Sequence[str], *, reports: bool = True,
+               shown: Sequence[Report] | None = None, only: Sequence[str] | None = None
                ) -> dict[str, Any]:
-    """One trial as the API returns it (``value``: the first metric's last finite value)."""
+    """One trial as the API returns it (``value``: the first metric's last finite value).
+
+    ``shown``: the reports to list instead of all of them (``n_reports`` stays the count of
+    all); ``only``: the metrics each listed report keeps (the others are left out)."""
     duration = active_seconds(trial)  # the runs' spans, without the time paused between them
     steps = [r.step for r in trial.reports if isinstance(r.step, (int, float))]
     out: dict[str, Any] = {
@@ -67,16 +135,18 @@ def trial_json(trial: TrialRecord, metrics: Sequence[str], *, reports: bool = Tr
         "error_kind": trial.error_kind.value if trial.error_kind else None, "error": trial.error,
         "trial_dir": trial.trial_dir, "runs": trial.runs, "n_reports": len(trial.reports),
     }
+    out = clean(out)
     if reports:
-        out["reports"] = [{"seq": r.seq, "step": r.step, "time": r.time, "metrics": r.metrics}
-                          for r in trial.reports]
-    return clean(out)
+        listed = trial.reports if shown is None else shown
+        out["reports"] = [_report_json(r) for r in listed] if only is None else [
+            _report_json(r, {m: r.metrics[m] for m in only if m in r.metrics}) for r in listed]
+    return out
 
 
 def _best(info: StudyData) -> dict[str, Any] | None:
     """The best configuration by its mean over its runs (repetitions, or the seeds of a seed
     study with its reference run): mean, SD, SEM, n and the runs' ids."""
-    groups = study_groups(info)
+    groups = _groups(info)
     if not groups or groups[0].mean is None:
         return None
     best = groups[0]
@@ -189,7 +259,7 @@ def seed_groups(info: StudyData) -> list[dict[str, Any]]:
     seeds = info.seeds_info() or {}
     seed_arg = str(seeds["seed_arg"]) if seeds.get("seed_arg") else None
     out: list[dict[str, Any]] = []
-    for group in study_groups(info):
+    for group in _groups(info):
         if group.n < 2:
             continue
         runs = [{"trial_id": t.trial_id, "state": t.state.value, "reference": t.trial_id < 0,
@@ -216,13 +286,37 @@ def _param_kinds(trials: Sequence[TrialRecord]) -> dict[str, str]:
     return kinds
 
 
-def study_bundle(info: StudyData, study_id: str) -> dict[str, Any]:
-    """Everything the study page draws, in one answer."""
+CURVE_POINTS = 40_000  # learning-curve points of all trials together in an exported study page
+CURVE_MIN, CURVE_MAX = 3, 200  # points per curve there: first, last and best at the least
+
+
+def _curve_limit(n_curves: int, total: int) -> int:
+    return max(CURVE_MIN, min(CURVE_MAX, total // max(n_curves, 1)))
+
+
+def study_bundle(info: StudyData, study_id: str, *, curve_points: int | None = None
+                 ) -> dict[str, Any]:
+    """Everything the study page draws, in one answer.
+
+    ``curve_points`` (the export) bounds the learning curves: each trial lists only its reports
+    of the study's metrics, thinned by :func:`thin_reports` to about ``curve_points`` points in
+    all (between :data:`CURVE_MIN` and :data:`CURVE_MAX` per trial). The live page (None) gets
+    every report."""
+    if curve_points is None:
+        trials = [trial_json(t, info.metrics) for t in info.trials]
+    else:
+        metric, mode = info.metric, info.mode
+        curves = {t.trial_id: [r for r in t.reports if _number(r.metrics.get(metric)) is not None]
+                  for t in info.trials}
+        limit = _curve_limit(sum(1 for c in curves.values() if c), curve_points)
+        trials = [trial_json(t, info.metrics, only=info.metrics,
+                             shown=thin_reports(curves[t.trial_id], metric, mode, limit))
+                  for t in info.trials]
     return {
         "summary": summary(info, study_id),
         "options": clean({k: v for k, v in _options(info).items() if k != "executor_options"}),
         "params": _param_kinds(info.trials),
-        "trials": [trial_json(t, info.metrics) for t in info.trials],
+        "trials": trials,
         "events": [_event_json(e) for e in info.events],
         "timeline": timeline(info),
         "marks": learning_marks(info),
@@ -238,23 +332,60 @@ def _manifest(path: Path) -> dict[str, Any]:
         return {}
 
 
+DETAIL_POINTS = 100_000  # reports of all trial pages together in an export
+DETAIL_MIN, DETAIL_MAX = 5, 1000  # reports per trial page there
+
+
 def trial_detail(info: StudyData, trial_id: int) -> dict[str, Any] | None:
     """One trial with its command line, state history and the log files it has."""
     trial = next((t for t in info.trials if t.trial_id == trial_id), None)
     if trial is None:
         return None
+    return _detail(info, trial, [e for e in info.events if e.trial_id == trial_id], None)
+
+
+def trial_details(info: StudyData, *, max_reports: int = DETAIL_POINTS,
+                  rows: Sequence[dict[str, Any]] | None = None) -> dict[int, dict[str, Any]]:
+    """:func:`trial_detail` of every trial, in one pass over the events (the export). Each
+    trial lists at most ``max_reports`` / (number of trials) of its reports (between
+    :data:`DETAIL_MIN` and :data:`DETAIL_MAX`), thinned by :func:`thin_reports`. ``rows``: the
+    trials as :func:`trial_json` already made them (the study page's), reused but for their
+    reports."""
+    history: dict[int, list[Event]] = {}
+    for event in info.events:
+        if event.trial_id is not None:
+            history.setdefault(event.trial_id, []).append(event)
+    limit = max(DETAIL_MIN, min(DETAIL_MAX, max_reports // max(len(info.trials), 1)))
+    made = {int(r["trial_id"]): r for r in rows or ()}
+    root = info.root.resolve()
+    return {t.trial_id: _detail(info, t, history.get(t.trial_id, []), limit, root=root,
+                                row=made.get(t.trial_id))
+            for t in info.trials}
+
+
+def _detail(info: StudyData, trial: TrialRecord, history: Sequence[Event], limit: int | None,
+            *, root: Path | None = None, row: dict[str, Any] | None = None) -> dict[str, Any]:
+    trial_id = trial.trial_id
     folder = Path(trial.trial_dir) if trial.trial_dir else StudyDir(info.root).trial_dir(trial_id)
     manifest = _manifest(folder / "manifest.json")
     try:
-        relative = folder.resolve().relative_to(info.root.resolve()).as_posix()
+        relative = folder.resolve().relative_to(root or info.root.resolve()).as_posix()
     except ValueError:
         relative = None
     files = [f"{relative}/{name}" for name in ("stdout.log", "stderr.log")
              if relative is not None and (folder / name).is_file()]
-    return clean({
+    shown = None if limit is None else thin_reports(trial.reports, info.metric, info.mode, limit)
+    out = clean({
         "study_id": None, "study_name": info.name, "metric": info.metric, "metrics": list(info.metrics),
-        "trial": trial_json(trial, info.metrics),
         "argv": manifest.get("argv"), "cwd": manifest.get("cwd"), "runs": manifest.get("runs", []),
-        "history": [_event_json(e) for e in info.events if e.trial_id == trial_id],
+        "history": [_event_json(e) for e in history],
         "files": files, "live": info.live,
     })
+    if row is None:
+        out["trial"] = trial_json(trial, info.metrics, shown=shown)
+    else:
+        listed = trial.reports if shown is None else shown
+        out["trial"] = {**{k: v for k, v in row.items() if k != "reports"},
+                        "reports": [_report_json(r) for r in listed]}
+    return {k: out[k] for k in ("study_id", "study_name", "metric", "metrics", "trial", "argv",
+                                "cwd", "runs", "history", "files", "live")}

@@ -3,7 +3,14 @@
 The page, its script and style, the Plotly bundle and every API answer the page asks for are
 written into the one file; the page reads its answers from the embedded data instead of the server.
 
-The Plotly bundle is most of the file (about 4.6 MB). ``light=True`` carries it gzip-compressed
+Learning curves are thinned to keep the file and its writing bounded at any study size: the study
+page's curves keep about :data:`~hpsweep.dashboard._data.CURVE_POINTS` points in all (each trial's
+first, last and best report of the objective, the rest evenly spaced, only the study's metrics),
+and each trial's page at most :data:`~hpsweep.dashboard._data.DETAIL_MAX` of its reports
+(:func:`~hpsweep.dashboard._data.thin_reports`); ``n_reports`` keeps the count of all. The trial
+pages are built in one pass over the study (``trial_details``), not one request each.
+
+The Plotly bundle is most of the file for a small study (about 4.6 MB). ``light=True`` carries it gzip-compressed
 (base64, about 1.9 MB) and unpacks it in the page with the browser's ``DecompressionStream``
 before the page's own scripts run; it still opens offline.
 """
@@ -17,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from hpsweep.dashboard._app import SCRIPTS, Dashboard, plotly_js_path, static_text
+from hpsweep.dashboard._data import CURVE_POINTS, study_bundle, trial_details
 from hpsweep.errors import UsageError
 
 __all__ = ["export_html"]
@@ -37,10 +45,13 @@ def _embedded_answers(app: Dashboard) -> dict[str, Any]:
     studies = fetch("/api/studies")["studies"]
     for study in studies:
         base = f"/api/studies/{study['id']}"
-        bundle = fetch(base)
+        info = app.sources[int(study["id"])].info()
+        bundle = study_bundle(info, str(study["id"]), curve_points=CURVE_POINTS)
+        answers[base] = bundle
         fetch(f"{base}/importance")
-        for trial in bundle["trials"]:
-            fetch(f"{base}/trials/{trial['trial_id']}")
+        for trial_id, detail in trial_details(info, rows=bundle["trials"]).items():
+            detail["study_id"] = str(study["id"])
+            answers[f"{base}/trials/{trial_id}"] = detail
     return answers
 
 

@@ -4,7 +4,8 @@ Load (:func:`load_study_data`, :func:`trials_frame`), rank (:func:`best_trials`,
 :func:`pareto_trials`), prune folders (:func:`plan_prune`), gather random seeds
 (:func:`seed_sweep`, :func:`seeds_summary`), and, imported on first use because they load Optuna,
 Matplotlib and Plotly: importance (:func:`param_importance`), plots (:func:`write_plots`) and the
-Optuna conversion (:func:`to_optuna_study`, :func:`export_to_storage`).
+Optuna conversion (:func:`to_optuna_study`, :func:`export_to_storage`). The seed gathering is
+imported on first use too (it loads NumPy, which the report does not need).
 
 >>> from hpsweep.results import load_study_data, best_trials  # doctest: +SKIP
 >>> data = load_study_data("runs/my-study")  # doctest: +SKIP
@@ -14,19 +15,10 @@ Optuna conversion (:func:`to_optuna_study`, :func:`export_to_storage`).
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hpsweep._groups import ConfigGroup, config_groups, study_groups
 from hpsweep.results._prune import Criterion, PrunePlan, delete_folders, parse_criteria, plan_prune
-from hpsweep.results._seeds import (
-    KeySummary,
-    SeedsSummary,
-    best_trial,
-    choose_seeds,
-    seed_sweep,
-    seeds_summary,
-    write_seeds_summary,
-)
 from hpsweep.results._study import SEEDS_FILE, StudyData, load_study_data, parse_states, trial_value
 from hpsweep.results._table import (
     best_trials,
@@ -36,7 +28,21 @@ from hpsweep.results._table import (
     trials_frame,
 )
 
+if TYPE_CHECKING:
+    from hpsweep.results._seeds import (
+        KeySummary,
+        SeedsSummary,
+        best_trial,
+        choose_seeds,
+        seed_sweep,
+        seeds_summary,
+        write_seeds_summary,
+    )
+
+# imported on first use: the seeds module loads NumPy and the space, which `report` never needs
 _LAZY = {
+    **dict.fromkeys(("KeySummary", "SeedsSummary", "best_trial", "choose_seeds", "seed_sweep",
+                     "seeds_summary", "write_seeds_summary"), "hpsweep.results._seeds"),
     "param_importance": "hpsweep.results._importance",
     "METHODS": "hpsweep.results._importance",
     "to_optuna_study": "hpsweep.results._optuna",

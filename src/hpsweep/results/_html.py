@@ -1,5 +1,7 @@
-"""Plotly figures of a study (self-contained HTML). Parallel coordinates, slices and learning
-curves are Optuna's Plotly plots; history, importance and the seed spread are drawn here."""
+"""Plotly figures of a study (self-contained HTML). Parallel coordinates and slices are Optuna's
+Plotly plots; history, importance, learning curves and the seed spread are drawn here. The
+learning curves are thinned (:func:`~hpsweep.results._series.curves`) and drawn as a few traces,
+one per band of last values, with gaps between trials, not a trace per trial."""
 
 from __future__ import annotations
 
@@ -12,23 +14,27 @@ import optuna
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from hpsweep.results._series import history, seed_spread
+from hpsweep.results._series import Curve, curves, history, seed_spread
 from hpsweep.results._study import StudyData
 
-__all__ = ["html_history", "html_importance", "html_optuna", "html_seeds"]
+__all__ = ["html_curves", "html_history", "html_importance", "html_optuna", "html_seeds"]
+
+BANDS = 8  # colour bands of the learning curves, by last value
 
 
 def html_history(data: StudyData, metric: str | None = None) -> go.Figure:
     h = history(data, metric)
     fig = make_subplots(rows=1, cols=2, subplot_titles=("best so far over trials",
                                                         "best so far over time"))
-    fig.add_trace(go.Scatter(x=h.trial_ids, y=h.values, mode="markers", name=h.metric,
+    a = np.asarray  # arrays: Plotly checks them at once, not value by value
+    fig.add_trace(go.Scatter(x=a(h.trial_ids), y=a(h.values), mode="markers", name=h.metric,
                              marker={"color": "#1f77b4"}), row=1, col=1)
-    fig.add_trace(go.Scatter(x=h.trial_ids, y=h.best_by_trial, mode="lines", name="best so far",
-                             line={"shape": "hv", "color": "#d62728"}), row=1, col=1)
-    fig.add_trace(go.Scatter(x=h.elapsed, y=h.values_by_time, mode="markers", showlegend=False,
-                             marker={"color": "#1f77b4"}), row=1, col=2)
-    fig.add_trace(go.Scatter(x=h.elapsed, y=h.best_by_time, mode="lines", showlegend=False,
+    fig.add_trace(go.Scatter(x=a(h.trial_ids), y=a(h.best_by_trial), mode="lines",
+                             name="best so far", line={"shape": "hv", "color": "#d62728"}),
+                  row=1, col=1)
+    fig.add_trace(go.Scatter(x=a(h.elapsed), y=a(h.values_by_time), mode="markers",
+                             showlegend=False, marker={"color": "#1f77b4"}), row=1, col=2)
+    fig.add_trace(go.Scatter(x=a(h.elapsed), y=a(h.best_by_time), mode="lines", showlegend=False,
                              line={"shape": "hv", "color": "#d62728"}), row=1, col=2)
     fig.update_xaxes(title_text="trial", row=1, col=1)
     fig.update_xaxes(title_text="seconds since the first start", row=1, col=2)
@@ -70,3 +76,74 @@ def html_optuna(plot: Callable[..., Any], study: optuna.Study, data: StudyData, 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return plot(study, **kw)
+
+
+def html_curves(data: StudyData, metric: str | None = None, *,
+               found: list[Curve] | None = None) -> go.Figure:
+    """The learning curves of every trial (thinned), coloured in :data:`BANDS` bands of their
+    last value, the best configuration's runs on top. Each band is one trace, its trials
+    separated by gaps (NumPy arrays: Plotly checks them at once, not value by value)."""
+    from plotly.colors import sample_colorscale
+
+    from hpsweep._groups import study_groups
+
+    metric = metric or data.metric
+    found = curves(data, metric) if found is None else found
+    groups = study_groups(data)
+    winners = set(groups[0].trial_ids) if groups and groups[0].mean is not None else set()
+    finals = np.asarray([c.last for c in found] or [0.0])
+    edges = np.linspace(float(finals.min()), float(finals.max()), BANDS + 1)
+    colours = sample_colorscale("Viridis", [(b + 0.5) / BANDS for b in range(BANDS)])
+    if data.mode_of(metric) == "min":
+        colours = colours[::-1]  # the best band yellow, as in the PNG
+    bands: list[list[Any]] = [[] for _ in range(BANDS)]
+    for c in found:
+        if c.trial_id not in winners:
+            band = min(int(np.searchsorted(edges, c.last, side="right")) - 1, BANDS - 1)
+            bands[band].append(c)
+    fig = go.Figure()
+    for band, members in enumerate(bands):
+        if not members:
+            continue
+        xs = np.concatenate([np.append(c.steps, np.nan) for c in members])
+        ys = np.concatenate([np.append(c.values, np.nan) for c in members])
+        ids = np.concatenate([np.full(len(c.steps) + 1, float(c.trial_id)) for c in members])
+        fig.add_trace(go.Scatter(
+            x=xs, y=ys, customdata=ids, mode="lines", opacity=0.6,
+            line={"width": 1, "color": colours[band]},
+            name=f"last {metric} {edges[band]:.4g} to {edges[band + 1]:.4g}",
+            hovertemplate="trial %{customdata}<br>step %{x}<br>" + metric
+                          + " %{y}<extra></extra>"))
+    for i, c in enumerate(c for c in found if c.trial_id in winners):
+        fig.add_trace(go.Scatter(x=np.asarray(c.steps), y=np.asarray(c.values),
+                                 mode="lines+markers" if len(c.steps) == 1 else "lines",
+                                 name="best configuration", showlegend=i == 0, legendgroup="best",
+                                 line={"width": 3, "color": "#d62728"},
+                                 hovertemplate=f"trial {c.trial_id} (best)<br>step %{{x}}<br>"
+                                               f"{metric} %{{y}}<extra></extra>"))
+    thinned = sum(c.n_points for c in found) > sum(len(c.steps) for c in found)
+    fig.update_layout(title=f"{data.name}: learning curves of {len(found)} trials"
+                            + (" (thinned: first, last, best kept)" if thinned else ""),
+                      xaxis_title="step", yaxis_title=metric)
+    return fig
+
+
+def html_parallel(data: StudyData, metric: str | None = None) -> go.Figure:
+    """Parallel coordinates of the completed trials (the axes of the PNG's
+    :func:`~hpsweep.results._mpl.parallel_axes`), coloured by the objective."""
+    from hpsweep.results._mpl import parallel_axes
+
+    axes = parallel_axes(data, metric)
+    dims = []
+    for axis in axes.columns:
+        dim: dict[str, Any] = {"label": axis.name, "values": np.asarray(axis.values),
+                               "range": [0.0, 1.0], "tickvals": list(axis.ticks),
+                               "ticktext": list(axis.labels)}
+        dims.append(dim)
+    fig = go.Figure(go.Parcoords(
+        dimensions=dims, line={"color": np.asarray(axes.objective), "colorscale": "Viridis",
+                               "reversescale": axes.mode == "min", "showscale": True,
+                               "colorbar": {"title": {"text": axes.metric}}}))
+    fig.update_layout(title=f"{data.name}: parallel coordinates of {axes.n} completed trials "
+                            f"({axes.mode} {axes.metric})")
+    return fig

@@ -12,6 +12,7 @@ parameters; parameters absent from some completed trials (conditional ones) are 
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from typing import Any
 
 import optuna
@@ -27,6 +28,7 @@ from optuna.trial import FrozenTrial
 from hpsweep.errors import UsageError
 from hpsweep.results._optuna import to_optuna_study
 from hpsweep.results._study import StudyData
+from hpsweep.trial import TrialState
 
 __all__ = ["FANOVA_MAX_TRIALS", "FEW_TRIALS", "METHODS", "importance_note", "make_evaluator",
            "param_importance", "resolve_method"]
@@ -73,7 +75,9 @@ def param_importance(data: StudyData, *, metric: str | None = None, method: str 
         return {}  # PBT changes a trial's configuration while it runs: no one config per result
     metric = metric or data.metric
     index = data.metrics.index(metric) if metric in data.metrics else None
-    study = study if study is not None else to_optuna_study(data)
+    if study is None:  # the evaluators read completed trials only: convert only those
+        done = tuple(t for t in data.trials if t.state is TrialState.COMPLETED)
+        study = to_optuna_study(replace(data, trials=done), lean=True)
     completed = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if index is None:
         completed = [t for t in completed if _user_metric(t, metric) is not None]

@@ -1,11 +1,13 @@
 """Matplotlib figures of a study (PNG). Figures are built without pyplot's global state where
-the drawing is ours (history, importance, learning curves, seed spread); Optuna's Matplotlib plots
-(parallel coordinates, slices) are drawn inside an ``rc_context`` so their style does not leak."""
+the drawing is ours (history, importance, learning curves, parallel coordinates, seed spread);
+Optuna's Matplotlib slices are drawn inside an ``rc_context`` so their style does not leak. Many
+lines (curves, parallel coordinates) are one ``LineCollection`` each, not an artist per trial."""
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib
@@ -13,10 +15,11 @@ import numpy as np
 import optuna
 from matplotlib.figure import Figure
 
-from hpsweep.results._series import history, seed_spread
+from hpsweep.results._series import Curve, curves, history, seed_spread
 from hpsweep.results._study import StudyData
 
-__all__ = ["mpl_history", "mpl_importance", "mpl_optuna", "mpl_seeds"]
+__all__ = ["Axis", "ParallelAxes", "mpl_curves", "mpl_history", "mpl_importance", "mpl_optuna",
+           "mpl_parallel", "mpl_seeds", "parallel_axes"]
 
 
 def mpl_history(data: StudyData, metric: str | None = None) -> Figure:
@@ -102,47 +105,158 @@ def mpl_optuna(plot: Callable[..., Any], study: optuna.Study, data: StudyData, *
     return fig
 
 
-def mpl_curves(data: StudyData, metric: str | None = None) -> Figure:
-    """One learning curve per trial (its reports of ``metric`` by step), coloured by the last
-    value, so that many trials stay readable without a legend."""
+def mpl_curves(data: StudyData, metric: str | None = None, *,
+               found: list[Curve] | None = None) -> Figure:
+    """One learning curve per trial (its reports of ``metric`` by step, thinned as
+    :func:`~hpsweep.results._series.curves` says), coloured by the last value, so that many
+    trials stay readable without a legend. The curves are one ``LineCollection``; the best
+    configuration's runs are lines of their own on top."""
     from matplotlib import colormaps
     from matplotlib.cm import ScalarMappable
+    from matplotlib.collections import LineCollection
     from matplotlib.colors import Normalize
 
-    metric = metric or data.metric
-    curves = []
-    for trial in data.trials:
-        points = [(r.step if r.step is not None else i, float(r.metrics[metric]))
-                  for i, r in enumerate(trial.reports)
-                  if isinstance(r.metrics.get(metric), (int, float))
-                  and not isinstance(r.metrics.get(metric), bool)
-                  and np.isfinite(float(r.metrics[metric]))]
-        if points:
-            curves.append((trial.trial_id, points))
     from hpsweep._groups import study_groups
 
+    metric = metric or data.metric
+    found = curves(data, metric) if found is None else found
     groups = study_groups(data)
     winners = set(groups[0].trial_ids) if groups and groups[0].mean is not None else set()
     fig = Figure(figsize=(8, 4.5), layout="constrained")
     ax = fig.subplots()
-    finals = [pts[-1][1] for _, pts in curves] or [0.0]
+    finals = [c.last for c in found] or [0.0]
     norm = Normalize(min(finals), max(finals) if max(finals) > min(finals) else min(finals) + 1)
     cmap = colormaps["viridis_r" if data.mode_of(metric) == "min" else "viridis"]
+    others = [c for c in found if c.trial_id not in winners]
+    lines = [np.column_stack([c.steps, c.values]) for c in others if len(c.steps) > 1]
+    if lines:
+        ax.add_collection(LineCollection(
+            lines, colors=cmap(norm([c.last for c in others if len(c.steps) > 1])),
+            linewidths=1.0, alpha=0.6))
+    single = [c for c in others if len(c.steps) == 1]  # one report: a dot, not a line
+    if single:
+        ax.scatter([c.steps[0] for c in single], [c.values[0] for c in single], s=6,
+                   c=[c.last for c in single], cmap=cmap, norm=norm, alpha=0.6)
     labelled = False
-    for trial_id, points in sorted(curves, key=lambda c: c[0] in winners):  # the winner on top
-        steps, values = zip(*points)
-        marker = "." if len(points) == 1 else None  # a marker per step would hide long curves
-        if trial_id in winners:
-            ax.plot(steps, values, marker=marker, color="tab:red", linewidth=2.6, zorder=4,
+    for c in found:
+        if c.trial_id in winners:
+            ax.plot(c.steps, c.values, marker="." if len(c.steps) == 1 else None,
+                    color="tab:red", linewidth=2.6, zorder=4,
                     label=None if labelled else "best configuration")
             labelled = True
-        else:
-            ax.plot(steps, values, marker=marker, alpha=0.6, linewidth=1.0,
-                    color=cmap(norm(values[-1])))
+    ax.autoscale_view()
     fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=f"last {metric}")
     if labelled:
         ax.legend(loc="best")
+    thinned = sum(c.n_points for c in found) > sum(len(c.steps) for c in found)
     ax.set(xlabel="step", ylabel=metric,
-           title=f"{data.name}: learning curves of {len(curves)} trials")
+           title=f"{data.name}: learning curves of {len(found)} trials"
+                 + (" (thinned: first, last, best kept)" if thinned else ""))
     ax.grid(alpha=0.3)
+    return fig
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One axis of the parallel coordinates: values in [0, 1], tick positions and labels."""
+
+    name: str
+    values: tuple[float, ...]
+    ticks: tuple[float, ...]
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ParallelAxes:
+    """The completed trials on parallel axes: each searched parameter, the objective last."""
+
+    metric: str
+    mode: str
+    columns: tuple[Axis, ...]
+    objective: tuple[float, ...]
+
+    @property
+    def n(self) -> int:
+        return len(self.objective)
+
+
+def _axis(name: str, values: list[Any], log: bool) -> Axis:
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    if not numeric:
+        choices = sorted({str(v) for v in values})
+        index = {c: i for i, c in enumerate(choices)}
+        span = max(len(choices) - 1, 1)
+        return Axis(name, tuple(index[str(v)] / span for v in values),
+                    tuple(i / span for i in range(len(choices))), tuple(choices))
+    raw = np.asarray(values, dtype=float)
+    use_log = log and bool((raw > 0).all())
+    scaled = np.log10(raw) if use_log else raw
+    low, high = float(scaled.min()), float(scaled.max())
+    width = high - low or 1.0
+    ticks = np.linspace(low, high, 5)
+    labels = tuple(f"{10 ** t:.3g}" if use_log else f"{t:.3g}" for t in ticks)
+    return Axis(name, tuple(float(v) for v in (scaled - low) / width),
+                tuple(float(t) for t in (ticks - low) / width), labels)
+
+
+def parallel_axes(data: StudyData, metric: str | None = None) -> ParallelAxes:
+    """The axes of the parallel coordinates: one per parameter that every completed trial has
+    and that varies (a log axis where the space says so; choices in sorted order), then
+    ``metric`` (default: the objective)."""
+    from hpsweep.results._study import trial_value
+    from hpsweep.trial import TrialState
+
+    metric = metric or data.metric
+    done = [t for t in data.trials
+            if t.state is TrialState.COMPLETED and trial_value(t, metric) is not None]
+    space = data.space()
+    names: list[str] = []
+    for t in done:
+        names.extend(k for k in t.config if k not in names)
+    names = [n for n in names if all(n in t.config for t in done)
+             and len({str(t.config[n]) for t in done}) > 1]
+    params = dict(space.params) if space is not None else {}
+    values = [float(trial_value(t, metric) or 0.0) for t in done]
+    columns = [_axis(n, [t.config[n] for t in done], bool(getattr(params.get(n), "log", False)))
+               for n in names]
+    if done:
+        columns.append(_axis(metric, list(values), False))
+    return ParallelAxes(metric, data.mode_of(metric), tuple(columns), tuple(values))
+
+
+def mpl_parallel(data: StudyData, metric: str | None = None) -> Figure:
+    """Parallel coordinates of the completed trials (:func:`parallel_axes`), one line per trial
+    coloured by the objective, all in one ``LineCollection``; the best trial on top in red."""
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import Normalize
+
+    axes = parallel_axes(data, metric)
+    fig = Figure(figsize=(max(8.0, 1.8 * len(axes.columns)), 4.8), layout="constrained")
+    ax = fig.subplots()
+    ax.set(title=f"{data.name}: parallel coordinates of {axes.n} completed trials "
+                 f"({axes.mode} {axes.metric})", yticks=[])
+    if not axes.n:
+        ax.text(0.5, 0.5, "no completed trial", ha="center", transform=ax.transAxes)
+        return fig
+    for x, axis in enumerate(axes.columns):
+        ax.axvline(x, color="0.3", linewidth=0.8)
+        for y, label in zip(axis.ticks, axis.labels):
+            ax.text(x + 0.03, y, label, fontsize=7, va="center", color="0.25")
+    points = np.array([axis.values for axis in axes.columns]).T  # one row per trial
+    xs = np.arange(len(axes.columns), dtype=float)
+    values = np.asarray(axes.objective)
+    norm = Normalize(values.min(), values.max() if values.max() > values.min()
+                     else values.min() + 1)
+    cmap = colormaps["viridis_r" if axes.mode == "min" else "viridis"]
+    order = np.argsort(values)[::-1] if axes.mode == "min" else np.argsort(values)  # best last
+    ax.add_collection(LineCollection([np.column_stack([xs, points[i]]) for i in order],
+                                     colors=cmap(norm(values[order])), linewidths=0.8,
+                                     alpha=0.5))
+    ax.plot(xs, points[order[-1]], color="tab:red", linewidth=2.2, zorder=4, label="best trial")
+    ax.set(xlim=(-0.1, len(xs) - 0.6), ylim=(-0.05, 1.05), xticks=xs,
+           xticklabels=[axis.name for axis in axes.columns])
+    ax.legend(loc="upper right", fontsize=8)
+    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=axes.metric)
     return fig

@@ -2,8 +2,11 @@
 
 Kinds: ``history`` (best so far over trials and over time), ``parallel`` (parallel coordinates),
 ``importance`` (bars), ``slice`` (the objective against each parameter), ``curves`` (learning
-curves from intermediate reports) and, for a seed-gathering study, ``seeds`` (the per-seed
-spread).
+curves from intermediate reports, thinned to a bounded number of points) and, for a
+seed-gathering study, ``seeds`` (the per-seed spread). Parallel coordinates and learning curves
+are drawn here (one ``LineCollection`` in the PNG, a few Plotly traces in the HTML); the slices
+are Optuna's. The installed ``plotly`` package ships one bundle
+(``plotly.min.js``, no partial bundle), which each HTML file carries so that it opens offline.
 """
 
 from __future__ import annotations
@@ -18,14 +21,14 @@ import optuna
 from hpsweep.errors import UsageError
 from hpsweep.results._importance import param_importance, resolve_method
 from hpsweep.results._optuna import to_optuna_study
+from hpsweep.results._series import Curve, curves
 from hpsweep.results._study import StudyData
 from hpsweep.trial import TrialState
 
 __all__ = ["KINDS", "available_kinds", "html_figure", "mpl_figure", "write_plots"]
 
 KINDS = ("history", "parallel", "importance", "slice", "curves", "seeds")
-_OPTUNA_PLOTS = {"parallel": "plot_parallel_coordinate", "slice": "plot_slice",
-                 "curves": "plot_intermediate_values"}
+_OPTUNA_PLOTS = {"slice": "plot_slice"}
 
 
 def available_kinds(data: StudyData) -> list[str]:
@@ -59,11 +62,19 @@ class _Context:
         self.seed = seed
         self._study: optuna.Study | None = None
         self._scores: dict[str, float] | None = None
+        self._curves: list[Curve] | None = None
+
+    @property
+    def curves(self) -> list[Curve]:
+        """The thinned learning curves of the objective, shared by the PNG and the HTML."""
+        if self._curves is None:
+            self._curves = curves(self.data)
+        return self._curves
 
     @property
     def study(self) -> optuna.Study:
         if self._study is None:
-            self._study = to_optuna_study(self.data)
+            self._study = to_optuna_study(self.data, lean=True)  # no plot here reads its curves
         return self._study
 
     @property
@@ -102,7 +113,9 @@ def mpl_figure(kind: str, data: StudyData, *, ctx: _Context | None = None) -> An
     if kind == "seeds":
         return _mpl.mpl_seeds(data)
     if kind == "curves":
-        return _mpl.mpl_curves(data)
+        return _mpl.mpl_curves(data, found=ctx.curves)
+    if kind == "parallel":
+        return _mpl.mpl_parallel(data)
     plot: Callable[..., Any] = getattr(ovm, _OPTUNA_PLOTS[kind])
     return _mpl.mpl_optuna(plot, ctx.study, data)
 
@@ -122,6 +135,10 @@ def html_figure(kind: str, data: StudyData, *, ctx: _Context | None = None) -> A
                                      note=ctx.importance_note)
     if kind == "seeds":
         return _html.html_seeds(data)
+    if kind == "curves":
+        return _html.html_curves(data, found=ctx.curves)
+    if kind == "parallel":
+        return _html.html_parallel(data)
     plot: Callable[..., Any] = getattr(ov, _OPTUNA_PLOTS[kind])
     return _html.html_optuna(plot, ctx.study, data)
 

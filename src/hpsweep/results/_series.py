@@ -1,7 +1,14 @@
-"""The numbers behind the plots, shared by the Matplotlib and Plotly renderers."""
+"""The numbers behind the plots, shared by the Matplotlib and Plotly renderers.
+
+Learning curves are thinned before they are drawn (:func:`thin_indices`, :func:`curves`): a
+study of 10,000 trials with hundreds of reports each would otherwise draw millions of points that
+no picture can show. Each curve keeps its first, last and best point, the rest evenly spaced.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +18,10 @@ from hpsweep.errors import UsageError
 from hpsweep.results._study import StudyData, trial_value
 from hpsweep.trial import TrialState
 
-__all__ = ["History", "SeedSpread", "history", "seed_spread"]
+__all__ = ["Curve", "History", "SeedSpread", "curves", "history", "seed_spread", "thin_indices"]
+
+CURVE_POINTS = 100_000  # points of all learning curves of one plot together
+CURVE_MIN, CURVE_MAX = 3, 500  # points per curve
 
 
 @dataclass(frozen=True)
@@ -100,3 +110,70 @@ def _repetition_spread(data: StudyData, keys: tuple[str, ...] | None) -> SeedSpr
     return SeedSpread(keys=tuple(keys), seeds=tuple(t.seed for t in runs),
                       values={k: tuple(v for t in runs if (v := trial_value(t, k)) is not None)
                               for k in keys})
+
+
+def thin_indices(values: Sequence[float | None], mode: str, limit: int) -> list[int]:
+    """The positions to keep of a series of ``len(values)`` points, in order: all of them when
+    there are at most ``limit``; otherwise ``limit`` of them (five at the most below that): the
+    first and the last, the first and the last with a value (not None), the best value (by
+    ``mode``) and the rest evenly spaced over the others."""
+    n = len(values)
+    if n <= limit:
+        return list(range(n))
+    keep = {0, n - 1}
+    valued = [i for i, v in enumerate(values) if v is not None]
+    if valued:
+        sign = 1.0 if mode == "min" else -1.0
+        keep |= {valued[0], valued[-1], min(valued, key=lambda i: sign * float(values[i] or 0.0))}
+    room = limit - len(keep)
+    if room > 0:
+        rest = [i for i in range(n) if i not in keep]
+        step = len(rest) / room  # > 1: there are more points than the limit
+        keep |= {rest[int(k * step + step / 2)] for k in range(room)}
+    return sorted(keep)
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One trial's reports of a metric by step (thinned), its last value and all its points."""
+
+    trial_id: int
+    steps: tuple[float, ...]
+    values: tuple[float, ...]
+    n_points: int
+
+    @property
+    def last(self) -> float:
+        return self.values[-1]
+
+
+def _finite(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def curve_limit(n_curves: int, total: int = CURVE_POINTS) -> int:
+    """Points per curve when ``n_curves`` share ``total``: between CURVE_MIN and CURVE_MAX."""
+    return max(CURVE_MIN, min(CURVE_MAX, total // max(n_curves, 1)))
+
+
+def curves(data: StudyData, metric: str | None = None, *, total: int = CURVE_POINTS
+           ) -> list[Curve]:
+    """Every trial's learning curve of ``metric`` (default: the objective) in trial-id order,
+    each thinned by :func:`thin_indices` so that all together keep about ``total`` points."""
+    metric = metric or data.metric
+    mode = data.mode_of(metric)
+    raw = []
+    for trial in data.trials:
+        points = [(r.step if r.step is not None else i, v) for i, r in enumerate(trial.reports)
+                  if (v := _finite(r.metrics.get(metric))) is not None]
+        if points:
+            raw.append((trial.trial_id, points))
+    limit = curve_limit(len(raw), total)
+    out = []
+    for trial_id, points in sorted(raw, key=lambda c: c[0]):
+        kept = thin_indices([v for _, v in points], mode, limit)
+        out.append(Curve(trial_id, tuple(float(points[i][0]) for i in kept),
+                         tuple(points[i][1] for i in kept), len(points)))
+    return out

@@ -11,7 +11,6 @@ if TYPE_CHECKING:
 
 from hpsweep.errors import UsageError
 from hpsweep.results._study import StudyData, trial_value
-from hpsweep.search import pareto_front
 from hpsweep.store import Event
 from hpsweep.store._csv import active_seconds
 from hpsweep.trial import TrialRecord, TrialState
@@ -104,6 +103,8 @@ def best_trials(data: StudyData, k: int = 5, *, metric: str | None = None,
 
 def pareto_trials(data: StudyData) -> list[TrialRecord]:
     """The completed trials on the Pareto front of the study's metrics."""
+    from hpsweep.search import pareto_front  # NumPy: only a multi-objective report needs it
+
     return pareto_front(list(data.trials), list(data.metrics), list(data.modes))  # type: ignore[arg-type]
 
 
