@@ -342,7 +342,8 @@ def test_auto_hands_over_to_a_warm_started_cmaes(
     assert choices[:11] == ["gp"] * 11 and choices[11:] == ["cmaes"] * 3
     assert isinstance(searcher.study.sampler, optuna.samplers.BaseSampler)
     # The CMA-ES phase starts from the GP trials (a warm start), not from the box's centre.
-    assert searcher._warm_start_trials(before=11) is not None
+    source = searcher._warm_start_source()
+    assert source is not None and len(source() or []) == 11
 
 
 def test_a_stopped_trial_brings_its_reports_when_the_scheduler_passed_none_on() -> None:
