@@ -101,9 +101,12 @@ class DyHPOScheduler(TrackingScheduler):
         """``_last`` as columns in its own order (the training data's), and each level's
         (value, trial) ranking: kept as reports arrive, so a decision does not walk a dict."""
         self._last_row: dict[int, int] = {}  # trial -> its row
-        self._last_tids: list[int] = []
-        self._last_steps: list[int] = []
-        self._last_values: list[float] = []
+        self._n_rows = 0
+        self._col_tid = np.zeros(64, dtype=np.int64)
+        self._col_step = np.zeros(64, dtype=np.int64)
+        self._col_value = np.zeros(64, dtype=float)
+        self._col_paused = np.zeros(64, dtype=bool)  # the trial is PAUSED
+        self._resumable_rows: tuple[list[TrialInfo], np.ndarray] | None = None
         self._ranked_at: dict[int, list[tuple[float, int]]] = {}  # level -> sorted (value, tid)
 
     # -- bookkeeping ---------------------------------------------------------------------------
@@ -144,15 +147,30 @@ class DyHPOScheduler(TrackingScheduler):
                 self._last[tid] = (step, value)
                 row = self._last_row.get(tid)
                 if row is None:
-                    self._last_row[tid] = len(self._last_tids)
-                    self._last_tids.append(tid)
-                    self._last_steps.append(step)
-                    self._last_values.append(value)
-                else:
-                    self._last_steps[row], self._last_values[row] = step, value
+                    row = self._add_row(tid)
+                self._col_step[row], self._col_value[row] = step, value
             elif step in _KEEP_STEPS or step == self.levels[0]:
                 self._extra[(tid, step)] = value
         return recorded
+
+    def _add_row(self, tid: int) -> int:
+        if self._n_rows == len(self._col_tid):
+            for name in ("_col_tid", "_col_step", "_col_value", "_col_paused"):
+                old = getattr(self, name)
+                grown = np.zeros(2 * len(old), dtype=old.dtype)
+                grown[: len(old)] = old
+                setattr(self, name, grown)
+        row = self._last_row[tid] = self._n_rows
+        self._n_rows += 1
+        self._col_tid[row] = tid
+        self._col_paused[row] = tid in self._paused_ids
+        return row
+
+    def _set_state(self, info: TrialInfo, state: Any) -> None:
+        super()._set_state(info, state)
+        row = self._last_row.get(info.trial_id)
+        if row is not None:
+            self._col_paused[row] = info.trial_id in self._paused_ids
 
     def on_trial_start(self, trial: Any) -> None:
         super().on_trial_start(trial)
@@ -174,10 +192,26 @@ class DyHPOScheduler(TrackingScheduler):
         return None
 
     def _resumable(self) -> list[TrialInfo]:
-        """Paused trials with a value below the maximum resource, in trial-id order."""
-        last, top = self._last, self.max_resource
-        return [t for t in self.paused()
-                if (seen := last.get(t.trial_id)) is not None and seen[0] < top]
+        """Paused trials with a value below the maximum resource, in trial-id order (their rows
+        kept for :meth:`_last_of`)."""
+        n = self._n_rows
+        rows = np.flatnonzero(self._col_paused[:n] & (self._col_step[:n] < self.max_resource))
+        rows = rows[np.argsort(self._col_tid[rows], kind="stable")]
+        trials = self._trials
+        out = [trials[t] for t in self._col_tid[rows].tolist()]
+        self._resumable_rows = (out, rows)
+        return out
+
+    def _last_of(self, infos: list[TrialInfo]) -> tuple[np.ndarray, np.ndarray]:
+        """(last step, its value) of each of ``infos`` (trials with a value)."""
+        cached = self._resumable_rows
+        if cached is not None and cached[0] is infos:
+            rows = cached[1]
+        else:
+            row_of = self._last_row
+            rows = np.fromiter((row_of[t.trial_id] for t in infos), dtype=np.int64,
+                               count=len(infos))
+        return self._col_step[rows], self._col_value[rows]
 
     # -- decisions -----------------------------------------------------------------------------
 
@@ -259,15 +293,14 @@ class DyHPOScheduler(TrackingScheduler):
                           reason=f"initial random configuration up to {self.levels[0]}")
 
     def _successive_halving(self, paused: list[TrialInfo]) -> ResumeTrial | None:
-        by_level: dict[int, list[TrialInfo]] = {}
-        for info in paused:
-            by_level.setdefault(info.last_step, []).append(info)
-        for level in sorted(by_level, reverse=True):
+        steps, _ = self._last_of(paused)
+        tids = np.fromiter((t.trial_id for t in paused), dtype=np.int64, count=len(paused))
+        for level in sorted(set(steps.tolist()), reverse=True):
             ranked = self._ranked_at.get(level)
             if ranked is None:
                 ranked = self._ranked_at[level] = sorted(
                     (v, tid) for tid, v in self._at_level.get(level, {}).items())
-            waiting = {t.trial_id for t in by_level[level]}
+            waiting = set(tids[steps == level].tolist())
             for _, tid in ranked[: len(ranked) // self.reduction_factor]:
                 if tid in waiting:
                     target = self.next_level(level)
@@ -290,9 +323,10 @@ class DyHPOScheduler(TrackingScheduler):
     def _training_data(self) -> tuple[np.ndarray, np.ndarray]:
         """Every trial's last observation, then earlier ones at powers of two, up to max_points
         (kept up to date as reports arrive, so a decision does not walk every trial)."""
-        tids = self._last_tids
-        steps = np.array(self._last_steps, dtype=int)
-        values = np.array(self._last_values, dtype=float)
+        n = self._n_rows
+        tids: list[int] = self._col_tid[:n].tolist()
+        steps = self._col_step[:n].copy()
+        values = self._col_value[:n].copy()
         if len(tids) > self.max_points:  # keep the best trials' observations
             keep = np.sort(np.argsort(values, kind="stable")[: self.max_points])
             tids = [tids[i] for i in keep]
@@ -313,9 +347,7 @@ class DyHPOScheduler(TrackingScheduler):
         grow with the study."""
         if len(paused) <= self.n_candidates:
             return paused
-        last = self._last
-        seen = np.array([last[t.trial_id] for t in paused], dtype=float)
-        steps, values = seen[:, 0].astype(int), seen[:, 1]
+        steps, values = self._last_of(paused)
         rank = np.empty(len(paused))
         for step in np.unique(steps):
             arr = self._sorted_values(int(step))
