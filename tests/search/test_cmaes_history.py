@@ -76,8 +76,12 @@ def optuna_reference() -> list[dict[str, Any]]:
         values.append(value)
         study.tell(live[tid], value)
 
+    before = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return schedule(suggest, tell)
+    try:
+        return schedule(suggest, tell)
+    finally:
+        optuna.logging.set_verbosity(before)
 
 
 def searcher_run(restore_at: int | None = None) -> list[dict[str, Any]]:
