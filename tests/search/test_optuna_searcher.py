@@ -342,7 +342,8 @@ def test_auto_hands_over_to_a_warm_started_cmaes(
     assert choices[:11] == ["gp"] * 11 and choices[11:] == ["cmaes"] * 3
     assert isinstance(searcher.study.sampler, optuna.samplers.BaseSampler)
     # The CMA-ES phase starts from the GP trials (a warm start), not from the box's centre.
-    assert searcher._warm_start_trials(before=11) is not None
+    source = searcher._warm_start_source()
+    assert source is not None and len(source() or []) == 11
 
 
 def test_a_stopped_trial_brings_its_reports_when_the_scheduler_passed_none_on() -> None:
@@ -364,3 +365,36 @@ def test_grid_and_random_accept_several_metrics() -> None:
     searcher = make_searcher("grid", space, metric="m", mode="min", seed=0, metrics=["m", "n"],
                              modes=["min", "max"])
     assert searcher.metric == "m" and searcher.suggest(0) in ({"a": 1}, {"a": 2})
+
+
+@pytest.mark.slow
+def test_auto_restored_in_its_warm_started_cmaes_phase_continues_the_same(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hand-over's warm start is rebuilt from the restored GP trials: a searcher restored
+    after several CMA-ES generations continues with the same suggestions."""
+    pytest.importorskip("torch")
+    monkeypatch.setattr("hpsweep.search._samplers.AUTO_SWITCH_TRIAL", 11)
+    space = SearchSpace().add_float("x", -5.0, 5.0).add_float("y", -5.0, 5.0)
+
+    def fresh() -> OptunaSearcher:
+        return OptunaSearcher(space, metric="f", mode="min", seed=0, sampler="auto")
+
+    def drive(searcher: OptunaSearcher, ids: range,
+              records: list[TrialRecord]) -> list[dict[str, Any]]:
+        out = []
+        for tid in ids:
+            config = searcher.suggest(tid)
+            assert config is not None
+            out.append(config)
+            value = (config["x"] - 1) ** 2 + (config["y"] + 2) ** 2
+            record = completed(tid, config, value, metric="f")
+            record.created, record.finished = 10.0 + 2 * tid, 11.0 + 2 * tid
+            records.append(record)
+            searcher.on_trial_complete(record)
+        return out
+
+    records: list[TrialRecord] = []
+    whole = drive(fresh(), range(32), records)
+    restored = fresh()
+    restored.restore(records[:27])  # 16 CMA-ES trials in: generations of 6
+    assert drive(restored, range(27, 32), []) == whole[27:]

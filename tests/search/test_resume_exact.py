@@ -86,3 +86,92 @@ def test_a_restored_searcher_makes_the_same_suggestions(strategy: str, space: An
     whole = run(strategy, space(), None)
     for kill_at in (1, 5, 9, 12):
         assert run(strategy, space(), kill_at) == whole, f"kill after {kill_at} suggestions"
+
+
+POINTS = [{"x": 0.5, "y": 0.1, "k": 3}, {"x": -1.0}]  # a whole point and a partial one
+
+
+@pytest.mark.parametrize("strategy", ["cmaes", "qmc", "tpe"])
+def test_points_to_evaluate_restore_to_the_same_suggestions(strategy: str) -> None:
+    """A point that fixes every parameter consults no sampler; a partial one does: a restored
+    searcher replays exactly those asks."""
+    def fresh() -> Any:
+        return make_searcher(strategy, continuous(), metric="loss", mode="min", seed=11,
+                             points_to_evaluate=POINTS)
+
+    def drive(kill_at: int | None) -> list[dict[str, Any] | None]:
+        searcher = fresh()
+        records: dict[int, TrialRecord] = {}
+        out = []
+        for tid in range(12):
+            if tid == kill_at:
+                searcher = fresh()
+                searcher.restore([records[i] for i in sorted(records)])
+            config = searcher.suggest(tid)
+            out.append(config)
+            assert config is not None
+            records[tid] = record(tid, config, TrialState.COMPLETED, 10.0 + 2 * tid, 11.0 + 2 * tid)
+            searcher.on_trial_complete(records[tid])
+        return out
+
+    whole = drive(None)
+    assert whole[0] == POINTS[0] and whole[1]["x"] == -1.0
+    for kill_at in (1, 2, 7):
+        assert drive(kill_at) == whole, f"kill after {kill_at} suggestions"
+
+
+def test_the_restored_study_is_the_live_one() -> None:
+    """Trial by trial (number, state, values, parameters, reports): stopped trials with their
+    reports, a NaN told as the worst value, a crash, a repetition lap the searcher did not
+    suggest, and trials still running at the kill."""
+    from hpsweep.trial import ErrorKind, Report
+
+    space = continuous()
+    live = make_searcher("tpe", space, metric="loss", mode="min", seed=3)
+    records: list[TrialRecord] = []
+    clock = 0.0
+    running: list[TrialRecord] = []
+    for tid in range(16):
+        clock += 1.0
+        config = live.suggest(tid)
+        assert config is not None
+        running.append(TrialRecord(trial_id=tid, config=config, state=TrialState.RUNNING,
+                                   created=clock))
+        if len(running) < 3:
+            continue
+        rec = running.pop(0)
+        clock += 1.0
+        reports = [Report(rec.trial_id, s, {"loss": loss(rec.config) + 1.0 / s}, clock)
+                   for s in (1, 2)]
+        kind = rec.trial_id % 4
+        rec.finished, rec.reports = clock, reports
+        if kind == 1:
+            rec.state = TrialState.STOPPED
+        elif kind == 2 and rec.trial_id > 2:
+            rec.state, rec.error_kind, rec.last_metrics = (TrialState.FAILED, ErrorKind.NAN,
+                                                           {"loss": math.nan})
+        elif kind == 3:
+            rec.state, rec.error_kind = TrialState.FAILED, ErrorKind.CRASH
+        else:
+            rec.state, rec.last_metrics = TrialState.COMPLETED, {"loss": loss(rec.config)}
+        for report in reports:
+            live.on_report(rec.trial_id, rec.config, report.step, report.metrics["loss"])
+        live.on_trial_complete(rec)
+        records.append(rec)
+        if rec.trial_id == 4:  # a repetition lap of trial 4, numbered after the searcher's
+            clock += 1.0
+            lap = TrialRecord(trial_id=100, config=rec.config, state=TrialState.COMPLETED,
+                              repetition=1, created=clock, finished=clock,
+                              last_metrics={"loss": 0.5})
+            live.on_trial_complete(lap)
+            records.append(lap)
+    restored = make_searcher("tpe", space, metric="loss", mode="min", seed=3)
+    restored.restore(sorted(records + running, key=lambda t: t.trial_id))
+
+    def view(searcher: Any) -> list[tuple[Any, ...]]:
+        return [(t.number, t.state, t.values, t.params, t.distributions, t.intermediate_values)
+                for t in searcher.study.trials]
+
+    assert view(restored) == view(live)
+    assert [t.state.name for t in live.study.trials].count("RUNNING") == 2
+    assert restored.suggest(16) == live.suggest(16)

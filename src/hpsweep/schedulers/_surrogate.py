@@ -114,8 +114,17 @@ class CurveSurrogate:
 
 
 def _matern52(d: np.ndarray) -> np.ndarray:
+    """``(1 + s + s^2 / 3) exp(-s)`` with ``s = sqrt(5) d``, evaluated in place (the same
+    operations in the same order, two temporaries instead of six)."""
     s = math.sqrt(5.0) * d
-    return np.asarray((1.0 + s + s * s / 3.0) * np.exp(-s))
+    out = s + 1.0
+    tmp = s * s
+    tmp /= 3.0
+    out += tmp
+    np.negative(s, out=tmp)
+    np.exp(tmp, out=tmp)
+    out *= tmp
+    return out
 
 
 def _kernel_parts(kernel: Any, dim: int) -> tuple[float, np.ndarray, float]:

@@ -95,6 +95,19 @@ class DyHPOScheduler(TrackingScheduler):
         self._sorted_at: dict[int, np.ndarray] = {}  # level -> its values sorted (a cache)
         self._last: dict[int, tuple[int, float]] = {}  # trial -> (last step, value)
         self._extra: dict[tuple[int, int], float] = {}  # kept earlier observations
+        self._columns()
+
+    def _columns(self) -> None:
+        """``_last`` as columns in its own order (the training data's), and each level's
+        (value, trial) ranking: kept as reports arrive, so a decision does not walk a dict."""
+        self._last_row: dict[int, int] = {}  # trial -> its row
+        self._n_rows = 0
+        self._col_tid = np.zeros(64, dtype=np.int64)
+        self._col_step = np.zeros(64, dtype=np.int64)
+        self._col_value = np.zeros(64, dtype=float)
+        self._col_paused = np.zeros(64, dtype=bool)  # the trial is PAUSED
+        self._resumable_rows: tuple[list[TrialInfo], np.ndarray] | None = None
+        self._ranked_at: dict[int, list[tuple[float, int]]] = {}  # level -> sorted (value, tid)
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -112,6 +125,7 @@ class DyHPOScheduler(TrackingScheduler):
         self._sorted_at = {}
         self._last = {}
         self._extra = {}
+        self._columns()
         self.surrogate = CurveSurrogate(dim=self.encoder.dim + 1)
 
     def _record(self, info: TrialInfo, report: Report) -> tuple[int, float] | None:
@@ -123,6 +137,7 @@ class DyHPOScheduler(TrackingScheduler):
             self._best_at[step] = min(self._best_at.get(step, math.inf), value)
             self._at_level.setdefault(step, {})[info.trial_id] = value
             self._sorted_at.pop(step, None)
+            self._ranked_at.pop(step, None)
             tid = info.trial_id
             prev = self._last.get(tid)
             if prev is None or step >= prev[0]:
@@ -130,9 +145,32 @@ class DyHPOScheduler(TrackingScheduler):
                                                               or prev[0] == self.levels[0]):
                     self._extra[(tid, prev[0])] = prev[1]
                 self._last[tid] = (step, value)
+                row = self._last_row.get(tid)
+                if row is None:
+                    row = self._add_row(tid)
+                self._col_step[row], self._col_value[row] = step, value
             elif step in _KEEP_STEPS or step == self.levels[0]:
                 self._extra[(tid, step)] = value
         return recorded
+
+    def _add_row(self, tid: int) -> int:
+        if self._n_rows == len(self._col_tid):
+            for name in ("_col_tid", "_col_step", "_col_value", "_col_paused"):
+                old = getattr(self, name)
+                grown = np.zeros(2 * len(old), dtype=old.dtype)
+                grown[: len(old)] = old
+                setattr(self, name, grown)
+        row = self._last_row[tid] = self._n_rows
+        self._n_rows += 1
+        self._col_tid[row] = tid
+        self._col_paused[row] = tid in self._paused_ids
+        return row
+
+    def _set_state(self, info: TrialInfo, state: Any) -> None:
+        super()._set_state(info, state)
+        row = self._last_row.get(info.trial_id)
+        if row is not None:
+            self._col_paused[row] = info.trial_id in self._paused_ids
 
     def on_trial_start(self, trial: Any) -> None:
         super().on_trial_start(trial)
@@ -154,10 +192,26 @@ class DyHPOScheduler(TrackingScheduler):
         return None
 
     def _resumable(self) -> list[TrialInfo]:
-        last = self._last
-        return sorted((t for t in self.paused()
-                       if t.trial_id in last and last[t.trial_id][0] < self.max_resource),
-                      key=lambda t: t.trial_id)
+        """Paused trials with a value below the maximum resource, in trial-id order (their rows
+        kept for :meth:`_last_of`)."""
+        n = self._n_rows
+        rows = np.flatnonzero(self._col_paused[:n] & (self._col_step[:n] < self.max_resource))
+        rows = rows[np.argsort(self._col_tid[rows], kind="stable")]
+        trials = self._trials
+        out = [trials[t] for t in self._col_tid[rows].tolist()]
+        self._resumable_rows = (out, rows)
+        return out
+
+    def _last_of(self, infos: list[TrialInfo]) -> tuple[np.ndarray, np.ndarray]:
+        """(last step, its value) of each of ``infos`` (trials with a value)."""
+        cached = self._resumable_rows
+        if cached is not None and cached[0] is infos:
+            rows = cached[1]
+        else:
+            row_of = self._last_row
+            rows = np.fromiter((row_of[t.trial_id] for t in infos), dtype=np.int64,
+                               count=len(infos))
+        return self._col_step[rows], self._col_value[rows]
 
     # -- decisions -----------------------------------------------------------------------------
 
@@ -170,7 +224,7 @@ class DyHPOScheduler(TrackingScheduler):
             promoted = self._successive_halving(paused)
             if promoted is not None:
                 return promoted
-        observed = sum(1 for t in self._trials.values() if t.values)
+        observed = self._observed(up_to=self.n_init)
         if self.arrivals_over and paused and observed < self.n_init:
             info = min(paused, key=lambda t: (-t.last_step, t.values[t.last_step], t.trial_id))
             target = self.next_level(info.last_step) or self.max_resource
@@ -180,6 +234,16 @@ class DyHPOScheduler(TrackingScheduler):
             return self._random_start(trial_id, allow_new)
         news = rng.random((self.n_candidates if allow_new else 0, self.encoder.dim))
         return self._score(paused, news)
+
+    def _observed(self, *, up_to: int) -> int:
+        """How many trials have a value, counted up to ``up_to`` (all a decision asks)."""
+        count = 0
+        for info in self._trials.values():
+            if info.values:
+                count += 1
+                if count >= up_to:
+                    break
+        return count
 
     def _survivors(self, paused: list[TrialInfo]) -> list[TrialInfo]:
         """The paused trials in the top ``max(1, floor(k/eta))`` of the ``k`` trials that reached
@@ -229,15 +293,16 @@ class DyHPOScheduler(TrackingScheduler):
                           reason=f"initial random configuration up to {self.levels[0]}")
 
     def _successive_halving(self, paused: list[TrialInfo]) -> ResumeTrial | None:
-        by_level: dict[int, list[TrialInfo]] = {}
-        for info in paused:
-            by_level.setdefault(info.last_step, []).append(info)
-        for level in sorted(by_level, reverse=True):
-            ranked = sorted((v, tid) for tid, v in self._at_level.get(level, {}).items())
-            top = {tid for _, tid in ranked[: len(ranked) // self.reduction_factor]}
-            waiting = {t.trial_id for t in by_level[level]}
-            for _, tid in ranked:
-                if tid in top and tid in waiting:
+        steps, _ = self._last_of(paused)
+        tids = np.fromiter((t.trial_id for t in paused), dtype=np.int64, count=len(paused))
+        for level in sorted(set(steps.tolist()), reverse=True):
+            ranked = self._ranked_at.get(level)
+            if ranked is None:
+                ranked = self._ranked_at[level] = sorted(
+                    (v, tid) for tid, v in self._at_level.get(level, {}).items())
+            waiting = set(tids[steps == level].tolist())
+            for _, tid in ranked[: len(ranked) // self.reduction_factor]:
+                if tid in waiting:
                     target = self.next_level(level)
                     assert target is not None
                     return ResumeTrial(trial_id=tid, resource=target,
@@ -258,9 +323,10 @@ class DyHPOScheduler(TrackingScheduler):
     def _training_data(self) -> tuple[np.ndarray, np.ndarray]:
         """Every trial's last observation, then earlier ones at powers of two, up to max_points
         (kept up to date as reports arrive, so a decision does not walk every trial)."""
-        tids = list(self._last)
-        steps = np.array([self._last[t][0] for t in tids], dtype=int)
-        values = np.array([self._last[t][1] for t in tids], dtype=float)
+        n = self._n_rows
+        tids: list[int] = self._col_tid[:n].tolist()
+        steps = self._col_step[:n].copy()
+        values = self._col_value[:n].copy()
         if len(tids) > self.max_points:  # keep the best trials' observations
             keep = np.sort(np.argsort(values, kind="stable")[: self.max_points])
             tids = [tids[i] for i in keep]
@@ -269,7 +335,7 @@ class DyHPOScheduler(TrackingScheduler):
         if room > 0 and self._extra:
             extra = list(self._extra.items())
             pick = np.linspace(0, len(extra) - 1, num=min(room, len(extra))).astype(int)
-            tids += [extra[i][0][0] for i in pick]
+            tids = [*tids, *(extra[i][0][0] for i in pick)]
             steps = np.concatenate([steps, [extra[i][0][1] for i in pick]])
             values = np.concatenate([values, [extra[i][1] for i in pick]])
         x = self._rows([self._trials[t] for t in tids], [int(s) for s in steps])
@@ -281,10 +347,7 @@ class DyHPOScheduler(TrackingScheduler):
         grow with the study."""
         if len(paused) <= self.n_candidates:
             return paused
-        last = self._last
-        steps = np.fromiter((last[t.trial_id][0] for t in paused), dtype=int, count=len(paused))
-        values = np.fromiter((last[t.trial_id][1] for t in paused), dtype=float,
-                             count=len(paused))
+        steps, values = self._last_of(paused)
         rank = np.empty(len(paused))
         for step in np.unique(steps):
             arr = self._sorted_values(int(step))

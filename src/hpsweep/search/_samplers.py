@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -18,9 +19,11 @@ __all__ = [
     "SAMPLERS",
     "AutoChoice",
     "CachedSpaceSampler",
+    "CountedQMCSampler",
     "auto_switch_trial",
     "choose_auto",
     "make_optuna_sampler",
+    "qmc_space_key",
     "torch_available",
 ]
 
@@ -189,3 +192,33 @@ class CachedSpaceSampler(optuna.samplers.BaseSampler):
 
     def reseed_rng(self) -> None:
         self.inner.reseed_rng()
+
+
+def qmc_space_key(search_space: dict[str, Any]) -> str:
+    """The key of one QMC sequence: its search space, by name (as Optuna keys it)."""
+    return json.dumps({name: str(dist) for name, dist in sorted(search_space.items())})
+
+
+class CountedQMCSampler(optuna.samplers.QMCSampler):
+    """Optuna's scrambled Sobol sampler whose position in the sequence is kept in ``counts``
+    (owned by the searcher, one entry per search space) instead of in the study's system
+    attributes, so that a resumed study sets the position from the count of its QMC trials
+    instead of sampling each of them again.
+
+    Private use of Optuna: it overrides ``QMCSampler._find_sample_id`` (Optuna 5), the one
+    method that reads and advances the position. If Optuna renames it, the override is no
+    longer called and a resumed QMC study restarts its sequence:
+    ``tests/search/test_resume_exact.py`` (qmc) then fails.
+    """
+
+    def __init__(self, counts: dict[str, int], *, seed: int) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            super().__init__(seed=seed, scramble=True, warn_independent_sampling=False)
+        self._counts = counts
+
+    def _find_sample_id(self, study: Any, search_space: dict[str, Any]) -> int:
+        key = qmc_space_key(search_space)
+        sample_id = self._counts.get(key, 0)
+        self._counts[key] = sample_id + 1
+        return sample_id

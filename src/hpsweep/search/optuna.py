@@ -5,14 +5,19 @@ configuration define-by-run (conditional parameters are suggested only when acti
 results are told back when a trial ends. Each ask uses a fresh sampler seeded from
 ``(seed, trial id)``, so a suggestion is a function of the seed, the id it is asked for and the
 history, never of how many times the controller started. :meth:`OptunaSearcher.restore`
-replays the history in the order it happened (each trial asked at its creation time, told at its
-end time), so a rebuilt study is the study an uninterrupted controller had, and continues exactly
-where it was.
+walks the history once in the order it happened (each trial asked at its creation time, told at
+its end time), so a rebuilt study is the study an uninterrupted controller had, and continues
+exactly where it was; the walk is linear in the number of trials (10,000 trials in well under a
+second, ``benchmarks/restore_bench.py``).
 
 Departures from Optuna's own use of its samplers: the GP sampler is built afresh for every ask
 (Optuna keeps one and warm-starts each kernel fit from the previous fit, which makes the fit a
 function of the whole path of fits rather than of the history, so a resumed study could not
-repeat it); every sampler is seeded per trial instead of once per study.
+repeat it); every sampler is seeded per trial instead of once per study. CMA-ES and QMC keep
+their state in the searcher instead of in the study (``search/_cmaes.py``'s
+:class:`~hpsweep.search._cmaes.CmaEsHistory`, :class:`~hpsweep.search._samplers.CountedQMCSampler`),
+with Optuna's rule and the same suggestions, so that neither an ask nor a restore scans the
+study.
 
 Example:
     >>> from hpsweep.space import SearchSpace
@@ -26,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,13 +45,16 @@ from optuna.distributions import (
 from optuna.trial import TrialState as OptunaState
 
 from hpsweep.errors import UsageError
+from hpsweep.search._cmaes import CmaEsHistory, HistoryCmaEsSampler
 from hpsweep.search._optuna_space import SpaceMapping
 from hpsweep.search._samplers import (
     SAMPLERS,
     CachedSpaceSampler,
+    CountedQMCSampler,
     auto_switch_trial,
     choose_auto,
     make_optuna_sampler,
+    qmc_space_key,
 )
 from hpsweep.search.base import Mode, Searcher
 from hpsweep.trial import ErrorKind, TrialRecord, TrialState, objective_value
@@ -56,7 +64,6 @@ if TYPE_CHECKING:
 
 __all__ = ["OptunaSearcher"]
 
-_REPLAYED = ("cmaes", "qmc")  # samplers whose state lives in the study's trial attributes
 _WARM_START_MIN = 10  # CMA-ES's warm start needs a top tenth of at least one trial
 
 
@@ -94,6 +101,8 @@ class OptunaSearcher(Searcher):
     known (only ``auto`` uses it). NaN results are told as the worst value seen
     so far, crashes as failed trials, trials stopped early as pruned (with their reports).
     """
+
+    _unwritten: _Replay | None  # a restored history not yet written to the study
 
     def __init__(
         self,
@@ -156,6 +165,7 @@ class OptunaSearcher(Searcher):
     @property
     def study(self) -> optuna.Study:
         """The in-memory Optuna study (read it, do not tell it)."""
+        self._write_restored()
         return self._study
 
     @property
@@ -163,6 +173,7 @@ class OptunaSearcher(Searcher):
         return len(self.metrics) > 1
 
     def suggest(self, trial_id: int) -> dict[str, Any] | None:
+        self._write_restored()
         self._study.sampler = self._sampler_for(int(trial_id))
         trial = self._study.ask()
         config = self._mapping.build(self._suggester(trial))
@@ -173,6 +184,7 @@ class OptunaSearcher(Searcher):
     def on_report(
         self, trial_id: int, config: dict[str, Any], step: int | None, value: float
     ) -> None:
+        self._write_restored()
         trial = self._live.get(trial_id)
         if trial is None or self.is_multi_objective or step is None or not math.isfinite(value):
             return
@@ -183,6 +195,7 @@ class OptunaSearcher(Searcher):
         trial.report(float(value), int(step))
 
     def on_trial_complete(self, trial: TrialRecord) -> None:
+        self._write_restored()
         live = self._live.pop(trial.trial_id, None)
         state, values = self._outcome(trial)
         if live is not None:
@@ -191,53 +204,51 @@ class OptunaSearcher(Searcher):
             with _quiet_optuna():
                 self._study.tell(live, values, state=state)
             self._reported.pop(trial.trial_id, None)
-            self._note(state, values)
+            self._note(state, values, live.number, live.params, live.distributions)
             return
         self._add_finished(trial, state, values)
 
     def restore(self, trials: Sequence[TrialRecord]) -> None:
         """Rebuild the Optuna study from the store's trials, in the order things happened.
 
-        Each suggested trial is asked (with its stored parameters) at its creation time and, when
-        it has ended, told (values, intermediate reports) at its end time; trials the searcher
-        did not suggest (repetition laps, reruns) are added when they ended, as
-        :meth:`on_trial_complete` adds them. Unfinished trials stay running, so the constant liar
-        and the GP's pending points still see them. Records without times (``created`` 0) fall
-        back to trial-id order, each told right after it was asked.
+        The history is walked once in event order: each suggested trial is asked at its
+        creation time and, when it has ended, told (values, intermediate reports) at its end
+        time; trials the searcher did not suggest (repetition laps, reruns) are added when they
+        ended, as :meth:`on_trial_complete` adds them. Records without times (``created`` 0)
+        fall back to trial-id order, each told right after it was asked. The walk numbers the
+        trials as the live study did and replays what the samplers with state kept by the
+        searcher (CMA-ES's generations, QMC's position) did at each ask, without sampling; the
+        study is then written in trial-number order: ended trials are added whole, unfinished
+        ones are asked (they stay running, so the constant liar and the GP's pending points see
+        them). Linear in the number of trials: nothing scans the study per trial. The study is
+        written when it is first used (a suggestion, a report, an end, :attr:`study`), from what
+        the walk read: later changes to ``trials`` do not reach it.
         """
         self._reset()
         events: list[tuple[float, int, int, TrialRecord]] = []
         for order, record in enumerate(sorted(trials, key=lambda t: t.trial_id)):
-            suggested = record.repetition == 0 and "rerun_of" not in (record.run_info or {})
             asked = float(record.created or 0.0)
-            if suggested:
+            if _suggested(record):
                 events.append((asked, 2 * order, 0, record))
             if record.state.is_final:
                 end = record.finished if record.finished is not None and asked > 0 else asked
                 events.append((max(float(end), asked), 2 * order + 1, 1, record))
         # Ties (and records without times) keep trial-id order, each ask before its own tell.
         events.sort(key=lambda e: (e[0], e[1]) if e[0] > 0 else (0.0, e[1]))
+        replay = _Replay(self, n_points=len(self._points))
         for _, _, kind, record in events:
-            suggested = record.repetition == 0 and "rerun_of" not in (record.run_info or {})
             if kind == 0:
-                self._live[record.trial_id] = self._ask_fixed(record.trial_id, record.config)
-                self._count += 1
-                continue
-            live = self._live.pop(record.trial_id, None)
-            if live is None or not suggested:
-                self._add_finished(record, *self._outcome(record))
-                continue
-            state, values = self._outcome(record)
-            if state != OptunaState.FAIL:
-                self._report_all(live, record)
-            with _quiet_optuna():
-                self._study.tell(live, values, state=state)
-            self._note(state, values)
-        for record in trials:
-            live = self._live.get(record.trial_id)
-            if live is not None:
-                self._report_all(live, record)
-        self._enqueue_points(len(trials))
+                replay.ask(record)
+            else:
+                replay.end(record)
+        self._unwritten = replay
+
+    def _write_restored(self) -> None:
+        """Write the study a :meth:`restore` walked (on the first use of the study after it,
+        so that resuming a finished study does not build one it never asks)."""
+        if self._unwritten is not None:
+            replay, self._unwritten = self._unwritten, None
+            replay.write()
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -252,10 +263,14 @@ class OptunaSearcher(Searcher):
                 directions=directions, sampler=optuna.samplers.RandomSampler(seed=self._base_seed)
             )
         self._live: dict[int, optuna.trial.Trial] = {}
+        self._unwritten = None
         self._reported: dict[int, set[int]] = {}
         self._count = 0
         self._values: list[float] = []
         self._space_cache: dict[str, Any] = {}
+        # Sampler state kept by the searcher rather than in the study (see restore).
+        self._cma = CmaEsHistory(minimize=self.modes[0] == "min")
+        self._qmc_counts: dict[str, int] = {}
 
     def _check_point(self, index: int, point: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(point, Mapping):
@@ -303,32 +318,42 @@ class OptunaSearcher(Searcher):
         """A sampler for ``trial_id``, seeded from ``(seed, trial_id)``."""
         choice = self._choice_for(trial_id)
         self.last_choice = choice
-        source: list[optuna.trial.FrozenTrial] | None = None
-        if self.sampler_name == "auto" and choice == "cmaes":
-            source = self._warm_start_trials(before=auto_switch_trial(self.budget))
-        # QMC keeps one scrambled sequence for the whole study: its seed must not change.
-        seed = self._base_seed if choice == "qmc" else self._seed_for(trial_id)
-        sampler = make_optuna_sampler(
-            choice,
-            seed=seed,
-            n_objectives=len(self.metrics),
-            n_startup_trials=self.n_startup_trials,
-            source_trials=source,
-            conditional=not self._mapping.is_unconditional,
-        )
+        if choice == "cmaes":
+            if len(self.metrics) > 1:  # only ``auto`` gets here; it never picks CMA-ES then
+                raise UsageError("sampler 'cmaes' optimises one objective.")
+            return HistoryCmaEsSampler(self._cma, seed=self._seed_for(trial_id),
+                                       n_startup_trials=self.n_startup_trials or 1,
+                                       source=self._warm_start_source())
+        if choice == "qmc":
+            # QMC keeps one scrambled sequence for the whole study: its seed must not change.
+            sampler: optuna.samplers.BaseSampler = CountedQMCSampler(
+                self._qmc_counts, seed=self._base_seed)
+        else:
+            sampler = make_optuna_sampler(
+                choice,
+                seed=self._seed_for(trial_id),
+                n_objectives=len(self.metrics),
+                n_startup_trials=self.n_startup_trials,
+                conditional=not self._mapping.is_unconditional,
+            )
         if self._mapping.is_unconditional:
             return CachedSpaceSampler(sampler, self._space_cache, choice)
         return sampler
 
-    def _warm_start_trials(self, *, before: int) -> list[optuna.trial.FrozenTrial] | None:
-        """Completed trials numbered below ``before`` with every numeric parameter (CMA-ES
-        estimates its start from their best tenth), or None when there are too few."""
+    def _warm_start_source(self) -> Callable[[], list[Any] | None] | None:
+        """For ``auto``'s CMA-ES: the completed trials numbered below the hand-over with every
+        numeric parameter (CMA-ES estimates its start from their best tenth), or None when
+        there are too few; asked only when CMA-ES starts a fresh optimizer."""
+        if self.sampler_name != "auto":
+            return None
+        before = auto_switch_trial(self.budget)
         numeric = set(self._mapping.numeric_names)
-        trials = [
-            t for t in self._study.get_trials(deepcopy=False, states=(OptunaState.COMPLETE,))
-            if t.number < before and numeric <= t.params.keys()
-        ]
-        return trials if len(trials) >= _WARM_START_MIN else None
+
+        def source() -> list[Any] | None:
+            done = [t for t in self._cma.source_solutions(before) if numeric <= t[0].keys()]
+            return done if len(done) >= _WARM_START_MIN else None
+
+        return source
 
     @staticmethod
     def _suggester(trial: optuna.trial.Trial) -> Any:
@@ -342,20 +367,13 @@ class OptunaSearcher(Searcher):
 
         return suggest
 
-    def _ask_fixed(self, trial_id: int, config: Mapping[str, Any]) -> optuna.trial.Trial:
-        """Ask a trial whose parameters are ``config``'s (replay of a stored trial). Samplers
-        that keep no state in the study are not consulted (the parameters are fixed), so a
-        replay costs no model fits."""
-        params, _ = self._mapping.to_optuna(config)
-        replay = self._choice_for(trial_id) in _REPLAYED
-        self._study.sampler = (self._sampler_for(trial_id) if replay
-                               else optuna.samplers.RandomSampler(seed=0))
+    def _ask_fixed(self, params: dict[str, Any]) -> optuna.trial.Trial:
+        """Ask a trial whose parameters are ``params`` (a stored trial still running); no
+        sampler is consulted."""
+        self._study.sampler = optuna.samplers.RandomSampler(seed=0)
         with _quiet_optuna():
             self._study.enqueue_trial(params, skip_if_exists=False)
             trial = self._study.ask()
-            # Let samplers that keep state in the study (CMA-ES, QMC) see this trial as they
-            # saw it when it was first asked.
-            _ = trial.relative_params
             self._mapping.build(self._suggester(trial))
         return trial
 
@@ -392,21 +410,151 @@ class OptunaSearcher(Searcher):
             return OptunaState.COMPLETE, [worst]
         return OptunaState.FAIL, None
 
-    def _note(self, state: OptunaState, values: list[float] | None) -> None:
+    def _note(self, state: OptunaState, values: list[float] | None, number: int,
+              params: dict[str, Any], dists: dict[str, BaseDistribution]) -> None:
+        """A trial became final in the study as trial ``number``."""
         if state == OptunaState.COMPLETE and values and not self.is_multi_objective:
             self._values.append(values[0])
+            self._cma.on_complete(number, params, dists, values[0])
+
+    def _frozen(self, params: dict[str, Any], dists: dict[str, BaseDistribution],
+                intermediate: dict[int, float], state: OptunaState, values: list[float] | None,
+                *, told: bool) -> optuna.trial.FrozenTrial:
+        """A trial that ended, as the study holds it: ``told`` as a trial the searcher asked
+        (a pruned one then carries its last report as its value, as ``Study.tell`` gives it)
+        or added as :meth:`_add_finished` adds it (a failed one then without its reports)."""
+        if state == OptunaState.FAIL and not told:
+            intermediate = {}
+        if told and state == OptunaState.PRUNED and intermediate:
+            values = [intermediate[max(intermediate)]]
+        return optuna.trial.create_trial(
+            state=state, values=values, params=params, distributions=dists,
+            intermediate_values=intermediate or None,
+        )
 
     def _add_finished(
         self, record: TrialRecord, state: OptunaState, values: list[float] | None
     ) -> None:
         params, dists = self._mapping.to_optuna(record.config)
-        frozen = optuna.trial.create_trial(
-            state=state,
-            values=values,
-            params=params,
-            distributions=dists,
-            intermediate_values=self._intermediate(record) if state != OptunaState.FAIL else None,
-        )
+        frozen = self._frozen(params, dists, self._intermediate(record), state, values,
+                              told=False)
         self._study.add_trial(frozen)
         self._count += 1
-        self._note(state, values)
+        number = len(self._study.get_trials(deepcopy=False)) - 1
+        self._note(state, values, number, frozen.params, frozen.distributions)
+
+
+def _suggested(record: TrialRecord) -> bool:
+    """Whether the searcher suggested ``record`` (repetition laps and reruns it did not)."""
+    return record.repetition == 0 and "rerun_of" not in (record.run_info or {})
+
+
+class _Replay:
+    """One walk of a stored history for :meth:`OptunaSearcher.restore`.
+
+    :meth:`ask` and :meth:`end` take the events in the order they happened: they number the
+    trials as the live study numbered them (the waiting points first), compute how each ended
+    (the worst value so far stands in for NaN) and replay the samplers whose state the searcher
+    keeps (CMA-ES through its history, QMC's position); :meth:`write` then writes the study in
+    trial-number order.
+    """
+
+    def __init__(self, searcher: OptunaSearcher, *, n_points: int) -> None:
+        self.s = searcher
+        self.n_points = n_points
+        self.next_number = n_points
+        self.asked = 0
+        self.number: dict[int, int] = {}  # trial id -> number, while it runs
+        self.converted: dict[int, tuple[dict[str, Any], dict[str, BaseDistribution]]] = {}
+        # number -> (trial id, params, distributions, reports, state (None: running), values,
+        # told): what the walk read, so that a later change to a record does not reach the study
+        self.slots: dict[int, tuple[int, dict[str, Any], dict[str, BaseDistribution],
+                                    dict[int, float], OptunaState | None, list[float] | None,
+                                    bool]] = {}
+        self.running: dict[int, dict[str, BaseDistribution]] = {}
+        self.first_finished: tuple[int, dict[str, BaseDistribution]] | None = None
+        self.qmc_space: dict[str, BaseDistribution] | None = None
+
+    def ask(self, record: TrialRecord) -> None:
+        s = self.s
+        fixed: Mapping[str, Any] = {}
+        if self.asked < self.n_points:
+            number, fixed = self.asked, s._points[self.asked]
+        else:
+            number = self.next_number
+            self.next_number += 1
+        self.asked += 1
+        s._count += 1
+        self.number[record.trial_id] = number
+        params, dists = self._convert(record)
+        self.slots[number] = (record.trial_id, params, dists, self.s._intermediate(record), None,
+                              None, True)
+        # The sampler is consulted when a parameter is neither fixed nor single-valued.
+        if any(name not in fixed and not d.single() for name, d in dists.items()):
+            choice = s._choice_for(record.trial_id)
+            if choice == "cmaes":
+                s._cma.ask(number, s._cma.search_space(), seed=0,
+                           n_startup_trials=s.n_startup_trials or 1,
+                           source=s._warm_start_source(), sample=False)
+            elif choice == "qmc":
+                space = self._qmc_relative_space()
+                if space:
+                    key = qmc_space_key(space)
+                    s._qmc_counts[key] = s._qmc_counts.get(key, 0) + 1
+        self.running[number] = dists
+
+    def _convert(self, record: TrialRecord) -> tuple[dict[str, Any], dict[str, BaseDistribution]]:
+        converted = self.converted.get(record.trial_id)
+        if converted is None:
+            converted = self.converted[record.trial_id] = self.s._mapping.to_optuna(record.config)
+        return converted
+
+    def _qmc_relative_space(self) -> dict[str, BaseDistribution]:
+        """What ``QMCSampler.infer_relative_search_space`` saw: the lowest-numbered finished
+        (complete or pruned) trial's distributions, or, before any, the union of the running
+        trials'; kept once known in a space without conditions (``CachedSpaceSampler``)."""
+        if self.qmc_space:
+            return self.qmc_space
+        if self.first_finished is not None:
+            space = dict(self.first_finished[1])
+        else:
+            space = {}
+            for dists in self.running.values():
+                space.update(dists)
+        if self.s._mapping.is_unconditional and space:
+            self.qmc_space = space
+        return space
+
+    def end(self, record: TrialRecord) -> None:
+        s = self.s
+        state, values = s._outcome(record)
+        number = self.number.pop(record.trial_id, None)
+        told = number is not None and _suggested(record)
+        if number is None:
+            number = self.next_number
+            self.next_number += 1
+            s._count += 1
+        self.running.pop(number, None)
+        params, dists = self._convert(record)
+        self.slots[number] = (record.trial_id, params, dists, s._intermediate(record), state,
+                              values, told)
+        if state in (OptunaState.COMPLETE, OptunaState.PRUNED) and (
+                self.first_finished is None or number < self.first_finished[0]):
+            self.first_finished = (number, dists)
+        s._note(state, values, number, params, dists)
+
+    def write(self) -> None:
+        s = self.s
+        for number in range(self.next_number):
+            slot = self.slots.get(number)
+            if slot is None:  # a point still waiting for its trial holds this number
+                s._study.enqueue_trial(s._points[number], skip_if_exists=False)
+                continue
+            trial_id, params, dists, intermediate, state, values, told = slot
+            if state is None:
+                live = s._live[trial_id] = s._ask_fixed(params)
+                for step, value in intermediate.items():
+                    live.report(value, step)
+            else:
+                s._study.add_trial(s._frozen(params, dists, intermediate, state, values,
+                                             told=told))
