@@ -245,24 +245,34 @@ def _slot_use(files: list[Path], slots: int = 2) -> float:
 
 def bare_loop(root: Path, script: Path, m: int) -> float:
     ids, lock = iter(range(m)), threading.Lock()
+    mine: list[list[Path]] = [[], []]
 
-    def worker() -> None:
+    def worker(slot: int) -> None:
         while True:
             with lock:
                 i = next(ids, None)
             if i is None:
                 return
             folder = root / str(i)
+            mine[slot].append(folder)
             folder.mkdir()
             subprocess.run([sys.executable, "-S", str(script), "--x", "0.5"], cwd=folder,
                            stdout=subprocess.DEVNULL, check=True)
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
+    threads = [threading.Thread(target=worker, args=(slot,)) for slot in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    hand_overs = []
+    for folders in mine:
+        spans = [tuple(map(float, (f / "times.txt").read_text().split())) for f in folders]
+        hand_overs += [1000 * (b[0] - a[1]) for a, b in itertools.pairwise(spans)]
+    BARE_GAPS.append(statistics.mean(hand_overs))
     return _slot_use(sorted(root.glob("*/times.txt")))
+
+
+BARE_GAPS: list[float] = []  # the bare loop's mean ms from one script's last line to the next's first
 
 
 def optuna_jobs(root: Path, script: Path, m: int) -> float:
@@ -295,7 +305,41 @@ def hpsweep_cli(root: Path, script: Path, m: int) -> float:
     files = sorted(root.glob("trials/*/times.txt"))
     if proc.returncode != 0 or len(files) != m:
         raise SystemExit(f"hpsweep failed ({proc.returncode}, {len(files)} of {m}); see {log}")
+    GAPS.append(gaps(root))
     return _slot_use(files)
+
+
+GAPS: list[dict[str, float]] = []  # hpsweep's part (c) runs: where a slot's time between scripts goes
+
+
+def gaps(study: Path) -> dict[str, float]:
+    """Mean ms per hand-over on a slot, from one script's last line to the next one's first line.
+
+    Split by the times on record: the script's end (its own), the wrapper's ``exit.json`` (written
+    once the trial's tree is gone), the store's ``finished`` (the controller saw the exit) and
+    ``started`` (the controller decided the next launch), and the next script's start (its own).
+    """
+    from hpsweep.store import Store
+
+    store = Store.open(study / "study.db", readonly=True)
+    records = store.trials(with_reports=False)
+    store.close()
+    runs: dict[int, list[tuple[float, float, float, float, float]]] = {}
+    for t in records:
+        folder = Path(t.trial_dir)
+        start, end = map(float, (folder / "times.txt").read_text().split())
+        wrapper = json.loads((folder / "exit.json").read_text())["time"]
+        runs.setdefault(t.worker_id or 0, []).append((t.started or 0, start, end, wrapper, t.finished or 0))
+    parts: dict[str, list[float]] = {k: [] for k in (
+        "script end -> exit.json", "exit.json -> exit seen", "exit seen -> next launch",
+        "next launch -> script start", "total")}
+    for seq in runs.values():
+        seq.sort()
+        for (_, _, end, wrapper, seen), (launch, nstart, _, _, _) in itertools.pairwise(seq):
+            for key, value in zip(parts, (wrapper - end, seen - wrapper, launch - seen,
+                                          nstart - launch, nstart - end)):
+                parts[key].append(1000 * value)
+    return {k: statistics.mean(v) for k, v in parts.items()}
 
 
 def part_c(base: Path, scripts: Path, m: int, repeats: int) -> dict[str, list[float]]:
@@ -404,6 +448,15 @@ def main() -> None:
             ratios = [v / b0 for v, b0 in zip(values, bare)]
             print(f"| {name} | {statistics.median(values) * 100:.1f} % | "
                   f"{', '.join(f'{v * 100:.1f}' for v in values)} | {statistics.median(ratios):.3f} |")
+        if GAPS:
+            report["c_gaps"], report["c_bare_gaps"] = GAPS, BARE_GAPS
+            print(f"\nbare loop, mean ms per hand-over on a slot: "
+                  f"{', '.join(f'{g:.1f}' for g in BARE_GAPS)}")
+            print("\nhpsweep, mean ms per hand-over on a slot (one row per repeat)\n")
+            print("| " + " | ".join(GAPS[0]) + " |")
+            print("|" + "---|" * len(GAPS[0]))
+            for row in GAPS:
+                print("| " + " | ".join(f"{v:.1f}" for v in row.values()) + " |")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=1))
 
