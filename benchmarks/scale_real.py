@@ -44,12 +44,16 @@ TRIVIAL = """import sys
 x = float(sys.argv[-1])
 print('[hpsweep] {"loss": %r}' % x)
 """
-SLEEPY = """import os, time; start = time.time()
+SLEEPY = """import os, time; start = time.time(); boot = time.clock_gettime(time.CLOCK_BOOTTIME)
 import sys
 time.sleep(0.2)
 print('[hpsweep] {"loss": %r}' % float(sys.argv[-1]))
 folder = os.environ.get("HPSWEEP_TRIAL_DIR", ".")
-with open(os.path.join(folder, "times.txt"), "w") as f: f.write("%r %r" % (start, time.time()))
+def born(pid):  # the process's start, in seconds of boot time (10 ms ticks)
+    with open("/proc/%d/stat" % pid) as f: return int(f.read().rsplit(")", 1)[1].split()[19]) / 100
+me, parent = born(os.getpid()), born(os.getppid())  # parent: hpsweep's wrapper, or the loop
+with open(os.path.join(folder, "times.txt"), "w") as f:
+    f.write("%r %r %r %r" % (start, time.time(), start - (boot - me), start - (boot - parent)))
 """
 _TICK = os.sysconf("SC_CLK_TCK")
 
@@ -237,8 +241,13 @@ def part_b_optuna(base: Path, scripts: Path, n: int, bin_size: int, period: floa
 
 # ---------------------------------------------------------------- part (c)
 
+def _times(file: Path) -> tuple[float, ...]:
+    """The script's first and last line, and when its process and its parent's were born."""
+    return tuple(map(float, file.read_text().split()))
+
+
 def _slot_use(files: list[Path], slots: int = 2) -> float:
-    spans = [tuple(map(float, f.read_text().split())) for f in files]
+    spans = [_times(f)[:2] for f in files]
     busy = sum(end - start for start, end in spans)
     return busy / (slots * (max(e for _, e in spans) - min(s for s, _ in spans)))
 
@@ -264,15 +273,16 @@ def bare_loop(root: Path, script: Path, m: int) -> float:
         t.start()
     for t in threads:
         t.join()
-    hand_overs = []
+    hand_overs, starts = [], []
     for folders in mine:
-        spans = [tuple(map(float, (f / "times.txt").read_text().split())) for f in folders]
+        spans = [_times(f / "times.txt") for f in folders]
         hand_overs += [1000 * (b[0] - a[1]) for a, b in itertools.pairwise(spans)]
-    BARE_GAPS.append(statistics.mean(hand_overs))
+        starts += [1000 * (t[0] - t[2]) for t in spans]
+    BARE_GAPS.append({"hand-over": statistics.mean(hand_overs), "born -> script start": statistics.mean(starts)})
     return _slot_use(sorted(root.glob("*/times.txt")))
 
 
-BARE_GAPS: list[float] = []  # the bare loop's mean ms from one script's last line to the next's first
+BARE_GAPS: list[dict[str, float]] = []  # the bare loop's mean ms per hand-over, and per interpreter start
 
 
 def optuna_jobs(root: Path, script: Path, m: int) -> float:
@@ -317,7 +327,9 @@ def gaps(study: Path) -> dict[str, float]:
 
     Split by the times on record: the script's end (its own), the wrapper's ``exit.json`` (written
     once the trial's tree is gone), the store's ``finished`` (the controller saw the exit) and
-    ``started`` (the controller decided the next launch), and the next script's start (its own).
+    ``started`` (the controller decided the next launch), the birth of the next wrapper and of its
+    trial's process (``/proc``, to 10 ms each, so only the means are meaningful), and the next
+    script's first line (its own).
     """
     from hpsweep.store import Store
 
@@ -327,17 +339,22 @@ def gaps(study: Path) -> dict[str, float]:
     runs: dict[int, list[tuple[float, float, float, float, float]]] = {}
     for t in records:
         folder = Path(t.trial_dir)
-        start, end = map(float, (folder / "times.txt").read_text().split())
-        wrapper = json.loads((folder / "exit.json").read_text())["time"]
-        runs.setdefault(t.worker_id or 0, []).append((t.started or 0, start, end, wrapper, t.finished or 0))
+        start, end, born, wrapper_born = _times(folder / "times.txt")
+        wrapper_end = json.loads((folder / "exit.json").read_text())["time"]
+        runs.setdefault(t.worker_id or 0, []).append(
+            (t.started or 0, start, end, wrapper_end, t.finished or 0, born, wrapper_born))
     parts: dict[str, list[float]] = {k: [] for k in (
         "script end -> exit.json", "exit.json -> exit seen", "exit seen -> next launch",
-        "next launch -> script start", "total")}
+        "next launch -> wrapper born", "wrapper born -> trial born", "trial born -> script start",
+        "total")}
     for seq in runs.values():
         seq.sort()
-        for (_, _, end, wrapper, seen), (launch, nstart, _, _, _) in itertools.pairwise(seq):
-            for key, value in zip(parts, (wrapper - end, seen - wrapper, launch - seen,
-                                          nstart - launch, nstart - end)):
+        for prev, nxt in itertools.pairwise(seq):
+            _, _, end, wrapper_end, seen, _, _ = prev
+            launch, nstart, _, _, _, born, wrapper_born = nxt
+            for key, value in zip(parts, (wrapper_end - end, seen - wrapper_end, launch - seen,
+                                          wrapper_born - launch, born - wrapper_born, nstart - born,
+                                          nstart - end)):
                 parts[key].append(1000 * value)
     return {k: statistics.mean(v) for k, v in parts.items()}
 
@@ -450,8 +467,8 @@ def main() -> None:
                   f"{', '.join(f'{v * 100:.1f}' for v in values)} | {statistics.median(ratios):.3f} |")
         if GAPS:
             report["c_gaps"], report["c_bare_gaps"] = GAPS, BARE_GAPS
-            print(f"\nbare loop, mean ms per hand-over on a slot: "
-                  f"{', '.join(f'{g:.1f}' for g in BARE_GAPS)}")
+            print("\nbare loop, mean ms per hand-over on a slot, and from a trial's birth to its first line: "
+                  + ", ".join(f"{g['hand-over']:.1f} / {g['born -> script start']:.1f}" for g in BARE_GAPS))
             print("\nhpsweep, mean ms per hand-over on a slot (one row per repeat)\n")
             print("| " + " | ".join(GAPS[0]) + " |")
             print("|" + "---|" * len(GAPS[0]))
