@@ -6,11 +6,14 @@ ARGV...`` (the module imported, so its compiled form is cached) in a new session
 - makes itself a child subreaper (``prctl(PR_SET_CHILD_SUBREAPER)``), so every process the trial
   starts, however it detaches (a new session, a double fork, ``setsid``, a cleared environment),
   is re-parented to the wrapper and never to init while the wrapper lives;
-- where its cgroup v2 folder is writable, moves into a cgroup of its own
-  (``hpsweep-trial-<wrapper pid>``) that the trial inherits, emptied when the trial ends (and
-  removed by the controller once the wrapper exited): even a killed wrapper leaves its trial's
-  processes findable there;
 - starts ARGV in a process group of its own and waits for it;
+- where its cgroup v2 folder is writable, moves the trial's process, once started, into a cgroup
+  of its own (``hpsweep-trial-<wrapper pid>``) that what the trial starts from then on inherits,
+  emptied when the trial ends (and removed by the controller once the wrapper exited): even a
+  killed wrapper leaves its trial's processes findable there. The move comes after the start
+  because a move between cgroups can take tens of milliseconds (the kernel waits for an RCU
+  grace period) and would delay every trial; a process the trial forks before it is moved stays
+  below the subreaper all the same;
 - forwards SIGTERM, SIGINT and SIGHUP to the trial's process group (a stop), and on SIGUSR1
   kills the whole tree at once (the stop's grace period is over);
 - holds LIFELINE_FD, the read end of a pipe whose write end only the controller holds: when it
@@ -28,12 +31,15 @@ reaper imports its tree helpers.
 
 from __future__ import annotations
 
+import _signal as signal  # the C module: the enums of `signal` cost a trial several ms
 import os
 import select
-import signal
 import sys
 import time
-from collections.abc import Iterable
+
+TYPE_CHECKING = False  # typing is not imported: every millisecond of start-up delays a trial
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -89,15 +95,15 @@ def _write(path: str, text: str) -> bool:
         return False
 
 
-def enter_cgroup(base: str) -> str | None:
-    """Move this process into a new cgroup of its own below ``base`` (its children inherit it);
-    None when the kernel refuses."""
+def enter_cgroup(base: str, pid: int | None = None) -> str | None:
+    """Move process ``pid`` (this one by default) into a new cgroup below ``base`` named for this
+    wrapper (the processes it starts afterwards inherit it); None when the kernel refuses."""
     folder = trial_cgroup(base, os.getpid())
     try:
         os.mkdir(folder)
     except OSError:
         return None
-    if _write(os.path.join(folder, "cgroup.procs"), str(os.getpid())):
+    if _write(os.path.join(folder, "cgroup.procs"), str(os.getpid() if pid is None else pid)):
         return folder
     empty_cgroup(folder, base)
     return None
@@ -109,7 +115,7 @@ def empty_cgroup(folder: str, base: str, rounds: int = 200, *, remove: bool = Tr
     wrapper leaves its empty cgroup to the controller, which removes it once the wrapper has
     exited (a move between cgroups is slow)."""
     me = os.getpid()
-    if remove:
+    if remove and _member(folder, me):
         _write(os.path.join(base, "cgroup.procs"), str(me))
     for _ in range(rounds):
         try:
@@ -130,6 +136,14 @@ def empty_cgroup(folder: str, base: str, rounds: int = 200, *, remove: bool = Tr
             return
         except OSError:
             time.sleep(0.005)
+
+
+def _member(folder: str, pid: int) -> bool:
+    try:
+        with open(os.path.join(folder, "cgroup.procs")) as fh:
+            return str(pid) in fh.read().split()
+    except OSError:
+        return False
 
 
 def _reap_some() -> None:
@@ -268,7 +282,7 @@ def main(argv: list[str]) -> int:
     os.set_inheritable(lifeline, False)
     become_subreaper()
     base = cgroup_base()
-    cgroup = enter_cgroup(base) if base is not None else None
+    cgroup: str | None = None
     child = 0
 
     def forward(sig: int, _frame: object) -> None:
@@ -291,10 +305,10 @@ def main(argv: list[str]) -> int:
                                            signal.SIGUSR1, signal.SIGPIPE))
     except OSError as exc:
         print(f"hpsweep: cannot start {command[0]!r}: {exc.strerror or exc}", file=sys.stderr)
-        if cgroup is not None and base is not None:
-            empty_cgroup(cgroup, base)
         return 127
     pidfd = os.pidfd_open(child)
+    if base is not None:
+        cgroup = enter_cgroup(base, child)
     lost = False
     while True:
         ready, _, _ = select.select([pidfd] if lost else [pidfd, lifeline], [], [])
