@@ -432,6 +432,42 @@ def suite_cells(rows: list[dict[str, Any]], functions: Sequence[str], budgets: S
             for k, cell in cells.items()}
 
 
+def auto_single_choice(fname: str, budget: int) -> str | None:
+    """The one sampler ``auto`` uses for every trial of a study told ``budget`` on ``fname``
+    (None when it uses several): such a study is that sampler's study, trial by trial (the
+    searcher seeds each trial from (seed, trial id) whatever the strategy), so its regrets are
+    that sampler's. ``--check-auto`` runs a few real ``auto`` studies to confirm it."""
+    from hpsweep.bench.functions import black_box_suite
+    from hpsweep.search.optuna import OptunaSearcher
+
+    fn = black_box_suite()[fname]
+    searcher = OptunaSearcher(_suite_space(fn), metric="y", mode="min", seed=0, sampler="auto",
+                              budget=budget)
+    used = {searcher._choice_for(k) for k in range(budget)}
+    return used.pop() if len(used) == 1 else None
+
+
+def fill_auto(rows: list[dict[str, Any]], functions: Sequence[str],
+              budgets: Sequence[int]) -> list[dict[str, Any]]:
+    """Rows for ``auto`` taken from the candidate it reduces to (see :func:`auto_single_choice`),
+    where no real ``auto`` run of that function and budget is cached."""
+    real = {(r["function"], r["n"]) for r in rows if r["strategy"] == "auto"}
+    extra: list[dict[str, Any]] = []
+    for fname in functions:
+        for b in budgets:
+            if (fname, b) in real:
+                continue
+            chosen = auto_single_choice(fname, b)
+            if chosen is None:
+                continue
+            for r in rows:
+                if r["strategy"] == chosen and r["function"] == fname and r["n"] >= b \
+                        and not r["budget_aware"]:
+                    extra.append({**r, "strategy": "auto", "n": b, "budget_aware": True,
+                                  "regret": r["regret"][:b], "same_as": chosen})
+    return rows + extra
+
+
 def standing(cell: dict[str, list[float]], who: str = "auto",
              alpha: float = 0.05) -> tuple[bool, dict[str, float]]:
     """Whether ``who`` is best-or-tied in ``cell``: no other strategy has lower regrets by a
@@ -452,8 +488,9 @@ def standing(cell: dict[str, list[float]], who: str = "auto",
 
 def suite_markdown(cells: dict[tuple[str, int], dict[str, list[float]]],
                    strategies: Sequence[str], who: str = "auto") -> str:
-    lines = ["| function | evals | " + " | ".join(strategies) + f" | {who} best-or-tied |",
-             "|---" * (len(strategies) + 3) + "|"]
+    lines = ["| function | evals | " + " | ".join(strategies)
+             + f" | {who} best-or-tied | every best-or-tied strategy |",
+             "|---" * (len(strategies) + 4) + "|"]
     for (fname, b), cell in sorted(cells.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         medians = {s: statistics.median(v) for s, v in cell.items()}
         low = min(medians.values())
@@ -473,6 +510,7 @@ def suite_markdown(cells: dict[tuple[str, int], dict[str, list[float]]],
             row.append("yes" if ok else "no: " + ", ".join(beaten))
         else:
             row.append("-")
+        row.append(", ".join(s for s in strategies if s in cell and standing(cell, s)[0]))
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -506,6 +544,7 @@ def suite_main(args: argparse.Namespace) -> int:
                     longer = any(d[:3] == job[:3] and d[3] >= n and d[4] == aware for d in done)
                     if job not in done and not (not aware and longer):
                         jobs.append(job)
+    jobs.sort(key=lambda j: j[3])  # short runs first: every function gets its first figures soon
     if not args.summarize:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         print(f"{len(jobs)} runs to make, {len(done)} cached in {args.out}", flush=True)
@@ -519,6 +558,24 @@ def suite_main(args: argparse.Namespace) -> int:
                 print(f"{row['strategy']} {row['function']} seed {row['seed']} n {row['n']}: "
                       f"regret {row['regret'][-1]:.3g}, {row['cpu_seconds']:.1f} CPU s",
                       flush=True)
+    if args.check_auto:
+        for fname in functions:
+            for b in budgets:
+                chosen = auto_single_choice(fname, b)
+                ref = sorted((r for r in rows if r["strategy"] == chosen
+                              and r["function"] == fname and r["n"] >= b
+                              and not r["budget_aware"]), key=lambda r: int(r["seed"]))
+                if chosen is None or not ref:
+                    continue
+                seed = int(ref[0]["seed"])
+                mine = run_suite_one(("auto", fname, seed, b, True))
+                same = mine["regret"] == ref[0]["regret"][:b] and mine["choices"] == {chosen: b}
+                print(f"auto on {fname} with budget {b} (seed {seed}) = {chosen}: "
+                      f"identical regrets: {same}", flush=True)
+                if not same:
+                    return 1
+    if args.auto_by_rule:
+        rows = fill_auto(rows, functions, budgets)
     cells = suite_cells(rows, functions, budgets, SUITE_STRATEGIES)
     print(suite_markdown(cells, SUITE_STRATEGIES))
     for b in budgets:
@@ -545,6 +602,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="with --suite: only N seeds of STRATEGY run the longest budget, "
                              "the others stop at the smallest")
     parser.add_argument("--functions", nargs="+", default=None)
+    parser.add_argument("--auto-by-rule", action="store_true",
+                        help="with --suite: where no auto run is cached and auto uses one sampler "
+                             "for the whole budget, read that sampler's runs as auto's")
+    parser.add_argument("--check-auto", action="store_true",
+                        help="with --suite: run auto (the first cached seed) where it uses one "
+                             "sampler and "
+                             "check that its regrets are that sampler's")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--evals", type=int, nargs="+", default=[100, 300])
