@@ -486,6 +486,54 @@ def standing(cell: dict[str, list[float]], who: str = "auto",
     return all(p >= alpha for p in ps.values()), ps
 
 
+def _kinds(fname: str) -> tuple[bool, int]:
+    """(every searched parameter numeric, number of parameters) of a suite function."""
+    from hpsweep.bench.functions import black_box_suite
+    from hpsweep.space._params import Categorical
+
+    fn = black_box_suite()[fname]
+    return not any(isinstance(p, Categorical) for p in fn.params), fn.dim
+
+
+RULE_VARIANTS: dict[str, Callable[[bool, int, int], str]] = {
+    # (all numeric, dimension, budget) -> the one sampler of the whole study
+    "rule of issue 5 (kept)": lambda num, d, b: (
+        "tpe" if not num else "gp" if b <= 150 else "cmaes"),
+    "CMA-ES from 10 dimensions at small budgets": lambda num, d, b: (
+        "tpe" if not num else "gp" if b <= 150 and d < 10 else "cmaes"),
+    "CMA-ES from 7 dimensions at small budgets": lambda num, d, b: (
+        "tpe" if not num else "gp" if b <= 150 and d < 7 else "cmaes"),
+    "GP up to 300 trials up to 6 dimensions": lambda num, d, b: (
+        "tpe" if not num else "gp" if b <= 150 or (b <= 300 and d <= 6) else "cmaes"),
+    "GP on categorical spaces too": lambda num, d, b: "gp" if b <= 150 else (
+        "cmaes" if num else "tpe"),
+    "CMA-ES on categorical spaces too": lambda num, d, b: "gp" if b <= 150 and num else (
+        "cmaes"),
+}
+"""Static rules (one sampler per study) scored on the suite from the candidates' own runs:
+``--variants`` prints each one's share on the dev half and on the held-out half."""
+
+
+def variants_markdown(cells: dict[tuple[str, int], dict[str, list[float]]],
+                      budgets: Sequence[int]) -> str:
+    cols = [f"{part} @{b}" for part in ("dev", "held-out") for b in budgets]
+    lines = ["| static rule | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for name, rule in RULE_VARIANTS.items():
+        row = [name]
+        for part in ("dev", "held-out"):
+            for b in budgets:
+                got = []
+                for (fname, bb), cell in cells.items():
+                    if bb != b or (fname in SUITE_DEV) != (part == "dev"):
+                        continue
+                    chosen = rule(*_kinds(fname), b)
+                    if chosen in cell:
+                        got.append(standing({**cell, "auto": cell[chosen]})[0])
+                row.append(f"{sum(got)} of {len(got)}")
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
 def suite_markdown(cells: dict[tuple[str, int], dict[str, list[float]]],
                    strategies: Sequence[str], who: str = "auto") -> str:
     lines = ["| function | evals | " + " | ".join(strategies)
@@ -544,7 +592,7 @@ def suite_main(args: argparse.Namespace) -> int:
                     longer = any(d[:3] == job[:3] and d[3] >= n and d[4] == aware for d in done)
                     if job not in done and not (not aware and longer):
                         jobs.append(job)
-    jobs.sort(key=lambda j: j[3])  # short runs first: every function gets its first figures soon
+    jobs.sort(key=lambda j: (j[3], j[2]))  # short runs first, then seed by seed
     if not args.summarize:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         print(f"{len(jobs)} runs to make, {len(done)} cached in {args.out}", flush=True)
@@ -577,6 +625,8 @@ def suite_main(args: argparse.Namespace) -> int:
     if args.auto_by_rule:
         rows = fill_auto(rows, functions, budgets)
     cells = suite_cells(rows, functions, budgets, SUITE_STRATEGIES)
+    if args.variants:
+        print(variants_markdown(cells, budgets) + "\n")
     print(suite_markdown(cells, SUITE_STRATEGIES))
     for b in budgets:
         for label, part in (("dev", SUITE_DEV), ("held-out", None), ("all", "all")):
@@ -605,6 +655,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--auto-by-rule", action="store_true",
                         help="with --suite: where no auto run is cached and auto uses one sampler "
                              "for the whole budget, read that sampler's runs as auto's")
+    parser.add_argument("--variants", action="store_true",
+                        help="with --suite: score the static rules of RULE_VARIANTS on the "
+                             "dev and held-out halves")
     parser.add_argument("--check-auto", action="store_true",
                         help="with --suite: run auto (the first cached seed) where it uses one "
                              "sampler and "
