@@ -32,21 +32,24 @@ PUBLIC: dict[str, list[str]] = {
         "scheduler_class", "scheduler_options"
     ],
     "hpsweep.tuner": [
-        "Launcher", "TuneResult", "Tuner", "TunerCallback", "derive_seed"
+        "Launcher", "TuneResult", "Tuner", "TunerCallback", "derive_seed", "reached_step"
     ],
     "hpsweep.executors": [
         "make_remote_executor"
     ],
     "hpsweep.store": [
-        "Event", "ResultsCsv", "SCHEMA_VERSION", "Store", "StudyDir", "trial_row"
+        "Event", "ResultsCsv", "SCHEMA_VERSION", "Store", "StudyDir", "active_seconds", "trial_row",
+        "write_failure"
     ],
     "hpsweep.results": [
         "ConfigGroup", "Criterion", "KINDS", "KeySummary", "METHODS", "PrunePlan", "SEEDS_FILE",
         "SeedsSummary", "StudyData", "best_trial", "best_trials", "choose_seeds", "config_groups",
-        "decision_rows", "delete_folders", "export_to_storage", "frozen_trials", "html_figure",
-        "load_study_data", "mpl_figure", "param_importance", "pareto_trials", "parse_criteria",
-        "parse_states", "plan_prune", "seed_sweep", "seeds_summary", "sort_trials", "study_groups",
-        "to_optuna_study", "trial_value", "trials_frame", "write_plots", "write_seeds_summary"
+        "decision_rows", "delete_folders", "export_to_storage", "format_cell", "frozen_trials",
+        "html_figure", "importance_note", "load_study_data", "mpl_figure", "param_importance",
+        "pareto_trials", "parse_criteria", "parse_sort", "parse_states", "plan_prune",
+        "reference_seed", "seed_sweep", "seeds_summary", "sort_trials", "study_groups",
+        "summary_text", "thin_indices", "to_optuna_study", "trial_value", "trials_frame",
+        "write_plots", "write_seeds_summary"
     ],
     "hpsweep.api": [
         "LRFinderConfig", "LRFinderResult", "LearningRateFinder", "SearchConfig", "SearchEngine",
@@ -86,3 +89,21 @@ def test_public_names_are_pinned(package: str) -> None:
     assert names == PUBLIC[package], f"{package}.__all__ changed"
     for name in names:  # every public name resolves
         assert getattr(module, name) is not None
+
+
+def test_no_package_imports_another_packages_private_modules() -> None:
+    """What one package uses of another is in that package's ``__all__``."""
+    import re
+    from pathlib import Path
+
+    import hpsweep
+
+    root = Path(hpsweep.__file__).parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        package = path.relative_to(root).parts[0].removesuffix(".py")
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            match = re.match(r"\s*from hpsweep\.(\w+)\.(_\w+) import", line)
+            if match and match.group(1) != package:
+                found.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
+    assert found == []

@@ -17,6 +17,7 @@ from hpsweep.search import OptunaSearcher, PointsFirst, make_searcher, pareto_fr
 from hpsweep.search._samplers import (
     AUTO_GP_BUDGET,
     AUTO_SWITCH_TRIAL,
+    auto_plan,
     auto_switch_trial,
     choose_auto,
 )
@@ -398,3 +399,68 @@ def test_auto_restored_in_its_warm_started_cmaes_phase_continues_the_same(
     restored = fresh()
     restored.restore(records[:27])  # 16 CMA-ES trials in: generations of 6
     assert drive(restored, range(27, 32), []) == whole[27:]
+
+
+@pytest.mark.parametrize(("space", "budget", "phases"), [
+    # (continuous, numeric parameters, objectives), budget -> (first trial, sampler) phases
+    ((True, 2, 1), 100, ((0, "gp"), (100, "cmaes"))),
+    ((True, 20, 1), 150, ((0, "gp"), (150, "cmaes"))),
+    ((True, 2, 1), 151, ((0, "cmaes"),)),
+    ((True, 20, 1), 300, ((0, "cmaes"),)),
+    ((True, 6, 1), None, ((0, "gp"), (AUTO_SWITCH_TRIAL, "cmaes"))),
+    ((True, 21, 1), 100, ((0, "tpe"),)),
+    ((True, 21, 1), 1000, ((0, "tpe"),)),
+    ((False, 7, 1), 100, ((0, "tpe"),)),
+    ((False, 7, 1), 300, ((0, "tpe"),)),
+    ((True, 3, 2), 100, ((0, "tpe"),)),
+])
+def test_auto_plan_decides_by_types_dimension_and_budget(
+        space: tuple[bool, int, int], budget: int | None,
+        phases: tuple[tuple[int, str], ...]) -> None:
+    pytest.importorskip("torch")
+    continuous, n_dims, n_objectives = space
+    plan = auto_plan(continuous=continuous, n_dims=n_dims, n_objectives=n_objectives,
+                     budget=budget)
+    assert plan.phases == phases
+    for first, sampler in phases:  # choose_auto, trial by trial, follows the plan
+        for trial in (first, first + 1):
+            assert choose_auto(continuous=continuous, n_dims=n_dims, n_objectives=n_objectives,
+                               trial_number=trial, budget=budget).sampler == sampler
+
+
+def test_auto_uses_one_sampler_for_each_budget_of_the_benchmark_suite() -> None:
+    """``benchmarks/blackbox.py --suite --auto-by-rule`` reads a candidate's runs as ``auto``'s
+    where ``auto`` reduces to that candidate; on the suite it always does, at 100 and 300."""
+    pytest.importorskip("torch")
+    from hpsweep.bench.functions import black_box_suite
+    from hpsweep.search._optuna_space import SpaceMapping
+
+    for fn in black_box_suite().values():
+        space = SearchSpace()
+        for param in fn.params:
+            space.add(param)
+        mapping = SpaceMapping(space)
+        for budget, numeric in ((100, "gp"), (300, "cmaes")):
+            plan = auto_plan(continuous=mapping.is_continuous,
+                             n_dims=len(mapping.numeric_names), n_objectives=1, budget=budget)
+            want = "tpe" if fn.name == "mixed7" else numeric
+            assert plan.sampler_at(0) == plan.sampler_at(budget - 1) == want, fn.name
+
+
+def test_auto_with_a_small_budget_makes_the_suggestions_of_gp() -> None:
+    pytest.importorskip("torch")
+    space = SearchSpace().add_float("x", -5.0, 5.0).add_float("y", -5.0, 5.0)
+
+    def run(searcher: OptunaSearcher) -> list[dict[str, Any]]:
+        configs = []
+        for tid in range(12):
+            config = searcher.suggest(tid)
+            assert config is not None
+            configs.append(config)
+            searcher.on_trial_complete(completed(tid, config, (config["x"] - 1) ** 2
+                                                 + abs(config["y"]), metric="f"))
+        return configs
+
+    auto = OptunaSearcher(space, metric="f", mode="min", seed=2, sampler="auto", budget=100)
+    assert run(auto) == run(OptunaSearcher(space, metric="f", mode="min", seed=2, sampler="gp"))
+    assert auto.last_choice == "gp"

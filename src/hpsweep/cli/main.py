@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         if exc.errno not in _FILE_ERRORS:
             raise
-        from hpsweep.store._study import write_failure
+        from hpsweep.store import write_failure
 
         where = getattr(args, "out", None) or getattr(args, "study_dir", None)
         failure = write_failure(exc.filename or where or "a file", exc, where)

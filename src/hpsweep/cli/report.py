@@ -20,17 +20,18 @@ from hpsweep.results import (
     best_trials,
     decision_rows,
     delete_folders,
+    format_cell,
     load_study_data,
     pareto_trials,
     parse_criteria,
+    parse_sort,
     parse_states,
     plan_prune,
     sort_trials,
     study_groups,
     trial_value,
 )
-from hpsweep.results._table import format_cell, parse_sort
-from hpsweep.store._csv import active_seconds
+from hpsweep.store import active_seconds
 from hpsweep.trial import TrialRecord
 
 __all__ = ["add_arguments", "group_rows", "ranking", "render_rows", "report_rows", "run"]

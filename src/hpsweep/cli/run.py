@@ -152,7 +152,7 @@ _STRATEGY_ALIASES = {"grid_search": "grid", "random_search": "random", "grid-sea
 
 
 def _strategy(text: str) -> str:
-    from hpsweep.search._factory import STRATEGIES
+    from hpsweep.search import STRATEGIES
 
     name = _STRATEGY_ALIASES.get(text.strip().lower(), text.strip().lower())
     allowed = ["none", *STRATEGIES, "nsga2"]

@@ -23,11 +23,12 @@ from hpsweep.results import (
     best_trial,
     choose_seeds,
     load_study_data,
+    reference_seed,
     seed_sweep,
     seeds_summary,
+    summary_text,
     write_seeds_summary,
 )
-from hpsweep.results._seeds import reference_seed, summary_text
 from hpsweep.space import Sweep
 from hpsweep.store import StudyDir
 from hpsweep.trial import TrialRecord, TrialState

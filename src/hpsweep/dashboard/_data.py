@@ -14,10 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hpsweep.results import ConfigGroup, StudyData, study_groups, trial_value
-from hpsweep.results._series import thin_indices
-from hpsweep.store import Event, StudyDir
-from hpsweep.store._csv import active_seconds
+from hpsweep.results import ConfigGroup, StudyData, study_groups, thin_indices, trial_value
+from hpsweep.store import Event, StudyDir, active_seconds
 from hpsweep.trial import Report, TrialRecord
 
 __all__ = [

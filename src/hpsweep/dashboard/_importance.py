@@ -13,8 +13,7 @@ __all__ = ["importance"]
 
 def importance(data: StudyData) -> dict[str, Any]:
     """``{"params": {name: share}, "n": trials used, "note": why empty}`` for the objective."""
-    from hpsweep.results import param_importance
-    from hpsweep.results._importance import importance_note
+    from hpsweep.results import importance_note, param_importance
 
     if data.seeds_info() is not None or (data.sweep.get("options") or {}).get("scheduler") == "pbt":
         return {"params": {}, "n": 0, "note": importance_note(data, {})}

@@ -23,27 +23,36 @@ from hpsweep.results._study import SEEDS_FILE, StudyData, load_study_data, parse
 from hpsweep.results._table import (
     best_trials,
     decision_rows,
+    format_cell,
     pareto_trials,
+    parse_sort,
     sort_trials,
     trials_frame,
 )
 
 if TYPE_CHECKING:
+    from hpsweep.results._importance import importance_note
     from hpsweep.results._seeds import (
         KeySummary,
         SeedsSummary,
         best_trial,
         choose_seeds,
+        reference_seed,
         seed_sweep,
         seeds_summary,
+        summary_text,
         write_seeds_summary,
     )
+    from hpsweep.results._series import thin_indices
 
 # imported on first use: the seeds module loads NumPy and the space, which `report` never needs
 _LAZY = {
-    **dict.fromkeys(("KeySummary", "SeedsSummary", "best_trial", "choose_seeds", "seed_sweep",
-                     "seeds_summary", "write_seeds_summary"), "hpsweep.results._seeds"),
+    **dict.fromkeys(("KeySummary", "SeedsSummary", "best_trial", "choose_seeds", "reference_seed",
+                     "seed_sweep", "seeds_summary", "summary_text", "write_seeds_summary"),
+                    "hpsweep.results._seeds"),
     "param_importance": "hpsweep.results._importance",
+    "importance_note": "hpsweep.results._importance",
+    "thin_indices": "hpsweep.results._series",
     "METHODS": "hpsweep.results._importance",
     "to_optuna_study": "hpsweep.results._optuna",
     "export_to_storage": "hpsweep.results._optuna",
@@ -71,19 +80,25 @@ __all__ = [
     "decision_rows",
     "delete_folders",
     "export_to_storage",
+    "format_cell",
     "frozen_trials",
     "html_figure",
+    "importance_note",
     "load_study_data",
     "mpl_figure",
     "param_importance",
     "pareto_trials",
     "parse_criteria",
+    "parse_sort",
     "parse_states",
     "plan_prune",
+    "reference_seed",
     "seed_sweep",
     "seeds_summary",
     "sort_trials",
     "study_groups",
+    "summary_text",
+    "thin_indices",
     "to_optuna_study",
     "trial_value",
     "trials_frame",

@@ -11,8 +11,7 @@ if TYPE_CHECKING:
 
 from hpsweep.errors import UsageError
 from hpsweep.results._study import StudyData, trial_value
-from hpsweep.store import Event
-from hpsweep.store._csv import active_seconds
+from hpsweep.store import Event, active_seconds
 from hpsweep.trial import TrialRecord, TrialState
 
 __all__ = [

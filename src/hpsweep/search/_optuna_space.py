@@ -28,7 +28,7 @@ from optuna.distributions import (
     IntDistribution,
 )
 
-from hpsweep.space._params import Categorical, Fixed, Float, Int, Param
+from hpsweep.space import Categorical, Fixed, Float, Int, Param
 
 if TYPE_CHECKING:
     from hpsweep.space import SearchSpace

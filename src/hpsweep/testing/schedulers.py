@@ -24,8 +24,7 @@ from hpsweep.search.base import Searcher
 from hpsweep.search.basic import RandomSearcher
 from hpsweep.store import Store
 from hpsweep.trial import StartTrial, Suggestion, TrialRecord, TrialState
-from hpsweep.tuner import Tuner
-from hpsweep.tuner._judge import reached_step
+from hpsweep.tuner import Tuner, reached_step
 from hpsweep.tuner.budget import Budget
 
 __all__ = [
