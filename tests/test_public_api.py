@@ -45,11 +45,11 @@ PUBLIC: dict[str, list[str]] = {
         "ConfigGroup", "Criterion", "KINDS", "KeySummary", "METHODS", "PrunePlan", "SEEDS_FILE",
         "SeedsSummary", "StudyData", "best_trial", "best_trials", "choose_seeds", "config_groups",
         "decision_rows", "delete_folders", "export_to_storage", "format_cell", "frozen_trials",
-        "html_figure", "importance_note", "load_study_data", "mpl_figure", "param_importance",
-        "pareto_trials", "parse_criteria", "parse_sort", "parse_states", "plan_prune",
-        "reference_seed", "seed_sweep", "seeds_summary", "sort_trials", "study_groups",
-        "summary_text", "thin_indices", "to_optuna_study", "trial_value", "trials_frame",
-        "write_plots", "write_seeds_summary"
+        "group_rows", "html_figure", "importance_note", "load_study_data", "mpl_figure",
+        "param_importance", "pareto_trials", "parse_criteria", "parse_sort", "parse_states",
+        "plan_prune", "reference_seed", "report_rows", "seed_sweep", "seeds_summary",
+        "sort_trials", "study_groups", "summary_text", "thin_indices", "to_optuna_study",
+        "trial_value", "trials_frame", "write_plots", "write_seeds_summary"
     ],
     "hpsweep.api": [
         "LRFinderConfig", "LRFinderResult", "LearningRateFinder", "SearchConfig", "SearchEngine",

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from hpsweep._groups import ConfigGroup, config_groups, study_groups
 from hpsweep.results._prune import Criterion, PrunePlan, delete_folders, parse_criteria, plan_prune
+from hpsweep.results._rows import group_rows, report_rows
 from hpsweep.results._study import SEEDS_FILE, StudyData, load_study_data, parse_states, trial_value
 from hpsweep.results._table import (
     best_trials,
@@ -82,6 +83,7 @@ __all__ = [
     "export_to_storage",
     "format_cell",
     "frozen_trials",
+    "group_rows",
     "html_figure",
     "importance_note",
     "load_study_data",
@@ -93,6 +95,7 @@ __all__ = [
     "parse_states",
     "plan_prune",
     "reference_seed",
+    "report_rows",
     "seed_sweep",
     "seeds_summary",
     "sort_trials",
