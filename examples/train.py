@@ -87,7 +87,9 @@ def main() -> None:
         val_acc = float(np.mean((prob > 0.5) == yva))
         report(step=epoch, val_loss=val_loss, val_acc=val_acc)
         if ckpt is not None:
-            ckpt.write_bytes(pickle.dumps({"params": params, "epoch": epoch}))
+            tmp = ckpt.with_suffix(".tmp")  # written whole, then renamed: a kill never leaves half
+            tmp.write_bytes(pickle.dumps({"params": params, "epoch": epoch}))
+            os.replace(tmp, ckpt)
     if args.out_dir:
         Path(args.out_dir).mkdir(parents=True, exist_ok=True)
         Path(args.out_dir, "performance_overview.txt").write_text(

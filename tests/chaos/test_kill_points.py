@@ -158,7 +158,9 @@ ck = pathlib.Path(os.environ["HPSWEEP_CHECKPOINT_DIR"]) / "state.json"
 start = json.loads(ck.read_text())["epoch"] if ck.exists() else 0
 for e in range(start + 1, a.epochs + 1):
     hpsweep.report(step=e, loss=(a.x - 0.3) ** 2 + 1.0 / e)
-    ck.write_text(json.dumps({"epoch": e}))
+    tmp = ck.with_suffix(".tmp")  # a kill between truncate and write must not corrupt it
+    tmp.write_text(json.dumps({"epoch": e}))
+    os.replace(tmp, ck)
 """
 
 # A pausing scheduler: killed at a launch, while running, as a run exits, after a store, and

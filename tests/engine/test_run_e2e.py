@@ -143,7 +143,9 @@ ck = pathlib.Path(os.environ["HPSWEEP_CHECKPOINT_DIR"]) / "state.json"
 start = json.loads(ck.read_text())["epoch"] if ck.exists() else 0
 for e in range(start + 1, a.epochs + 1):
     hpsweep.report(step=e, loss=abs(a.lr - 0.3) + 1.0 / e, first=start + 1)
-    ck.write_text(json.dumps({"epoch": e}))
+    tmp = ck.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"epoch": e}))
+    os.replace(tmp, ck)
 """
 
 

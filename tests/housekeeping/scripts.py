@@ -57,7 +57,8 @@ with open(pathlib.Path(os.environ["HPSWEEP_TRIAL_DIR"]) / "runs.txt", "a") as fh
     fh.write(f"{done} {a.epochs}\\n")
 for epoch in range(done + 1, a.epochs + 1):
     time.sleep(0.02)
-    state.write_text(json.dumps({"epoch": epoch}))
+    (ckpt / "state.tmp").write_text(json.dumps({"epoch": epoch}))
+    os.replace(ckpt / "state.tmp", state)
     loss = (a.x - 0.3) ** 2 + 1.0 / epoch
     print("[hpsweep] " + json.dumps({"step": epoch, "loss": loss}), flush=True)
 """

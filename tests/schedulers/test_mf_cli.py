@@ -59,7 +59,9 @@ for e in range(start + 1, a.epochs + 1):
             time.sleep(300)  # the reaper ends this process with its controller
     if reported(e):
         print("[hpsweep] " + json.dumps({"step": e, "loss": abs(a.lr - 0.3) + 1.0 / e}), flush=True)
-    ck.write_text(json.dumps({"epoch": e}))
+    tmp = ck.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"epoch": e}))
+    os.replace(tmp, ck)
 '''
 
 CASES = {  # scheduler: (min resource, kill moments as trial:epoch, "*" = the first trial there)
