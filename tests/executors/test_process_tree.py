@@ -8,6 +8,7 @@ and waits, with a generous bound that only a failure reaches, for every one to b
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -53,6 +54,15 @@ def escaped_pids(piddir: Path) -> list[int]:
 
 def assert_all_die(pids: list[int]) -> None:
     wait_for(lambda: not any(alive(p) for p in pids), f"processes {pids} to die")
+
+
+def children(pid: int) -> list[int]:
+    """The live children of ``pid``, from the kernel's children lists."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            found.extend(int(c) for c in (task / "children").read_text().split())
+    return [c for c in found if alive(c)]
 
 
 def spec(tmp_path: Path, mode: str) -> LaunchSpec:
@@ -112,10 +122,13 @@ def test_escapers_die_with_a_sigkilled_controller(tmp_path: Path) -> None:
                                   stderr=subprocess.DEVNULL)
     try:
         pids = escaped_pids(tmp_path / "pids")
+        # the reaper, the trial's wrapper and the spare wrapper waiting for the next launch
+        wait_for(lambda: len(children(controller.pid)) >= 3, "the controller's three children")
+        helpers = children(controller.pid)
     finally:
         controller.send_signal(signal.SIGKILL)
         controller.wait()
-    assert_all_die(pids)
+    assert_all_die(pids + helpers)
     trial_dir = next((study / "trials").iterdir())
     # Ended by the controller's death, not by itself: no exit record, so it is not "finished".
     assert not (trial_dir / "exit.json").exists()
@@ -210,3 +223,35 @@ def test_escapers_die_even_when_their_wrapper_is_killed(tmp_path: Path) -> None:
         assert_all_die(pids)
     finally:
         executor.shutdown(kill=True)
+
+
+def test_a_spare_wrapper_waits_for_the_next_launch_and_ends_with_the_executor(tmp_path: Path) -> None:
+    """After a launch one wrapper is started ahead of need; killed before its launch, it is
+    replaced (the launch still runs its trial); shutdown ends the one still waiting."""
+    executor = LocalExecutor(slots=1, kill_grace=1.0)
+    script = tmp_path / "hello.py"
+    script.write_text("import os, sys\nprint('[hpsweep] {\"loss\": 0.5}')\n"
+                      "print(os.getcwd(), os.environ['MARK'], file=sys.stderr)\n")
+    try:
+        for trial_id in range(3):
+            slot = executor.reserve()
+            assert slot is not None
+            spare = executor._spare
+            if trial_id == 1:  # the spare dies before its launch
+                assert spare is not None and spare.poll() is None
+                spare.kill()
+                spare.wait()
+            trial_dir = tmp_path / "trials" / str(trial_id)
+            executor.launch(slot, LaunchSpec(
+                trial_id=trial_id, argv=(PY, str(script)), trial_dir=str(trial_dir),
+                cwd=str(tmp_path), env={"MARK": f"m{trial_id}",
+                                        "HPSWEEP_REPORT_FILE": str(trial_dir / "reports.jsonl")}))
+            end = run_until_exit(executor)
+            assert end.exit_code == 0
+            assert (trial_dir / "stderr.log").read_text().split() == [str(tmp_path), f"m{trial_id}"]
+            assert executor._spare is not None and executor._spare is not spare
+        waiting = executor._spare
+        assert waiting.poll() is None
+    finally:
+        executor.shutdown(kill=True)
+    assert waiting.returncode == 0 and executor._spare is None

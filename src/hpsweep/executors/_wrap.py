@@ -1,7 +1,11 @@
 """The trial wrapper: the parent of every local trial process, and the keeper of its tree.
 
-The local executor starts ``python -I -S -c "import _wrap; ..." LIFELINE_FD EXIT_FILE GRACE --
-ARGV...`` (the module imported, so its compiled form is cached) in a new session. The wrapper
+The local executor starts ``python -I -S -c "import _wrap; ..." LIFELINE_FD`` (the module
+imported, so its compiled form is cached) in a new session, ahead of need: the wrapper does all
+its own set-up, then waits for its launch on stdin (see :func:`launch_message`: the trial's argv,
+environment, working directory, log files, ``EXIT_FILE`` and the grace period), so that a trial
+starts within a millisecond of its launch instead of after an interpreter's start-up. A wrapper
+whose stdin closes without a launch, or whose lifeline closes first, exits at once. The wrapper
 
 - makes itself a child subreaper (``prctl(PR_SET_CHILD_SUBREAPER)``), so every process the trial
   starts, however it detaches (a new session, a double fork, ``setsid``, a cleared environment),
@@ -276,12 +280,78 @@ def _readable(fd: int, timeout: float) -> bool:
     return bool(ready)
 
 
+MAGIC = b"hpsweep-launch-1"
+
+
+def launch_message(argv: list[str], env: dict[str, str], cwd: str | None, stdout: str,
+                   stderr: str, exit_file: str, grace: float) -> bytes:
+    """The bytes the controller writes to a waiting wrapper's stdin (then closes it): fields
+    separated by NUL, which no argument, variable or path can hold."""
+    fields = [MAGIC, repr(float(grace)).encode(), os.fsencode(exit_file), os.fsencode(cwd or ""),
+              os.fsencode(stdout), os.fsencode(stderr), str(len(argv)).encode(),
+              *(os.fsencode(a) for a in argv),
+              *(os.fsencode(k) + b"=" + os.fsencode(v) for k, v in env.items())]
+    return b"\0".join(fields)
+
+
+def _read_launch(lifeline: int) -> tuple[float, str, str, str, str, list[str], dict[str, str]] | None:
+    """Wait for the launch message (None: stdin closed without one, or the controller is gone)."""
+    while True:
+        try:
+            ready, _, _ = select.select([0, lifeline], [], [])
+        except InterruptedError:
+            continue
+        if lifeline in ready:
+            return None
+        break
+    chunks = []
+    while True:
+        data = os.read(0, 1 << 16)
+        if not data:
+            break
+        chunks.append(data)
+    fields = b"".join(chunks).split(b"\0")
+    if len(fields) < 8 or fields[0] != MAGIC or _readable(lifeline, 0):
+        return None
+    count = int(fields[6])
+    argv = [os.fsdecode(a) for a in fields[7:7 + count]]
+    env: dict[str, str] = {}
+    for item in fields[7 + count:]:
+        key, _, value = os.fsdecode(item).partition("=")
+        env[key] = value
+    grace, exit_file, cwd, out, err = (float(fields[1]), *(os.fsdecode(f) for f in fields[2:6]))
+    return grace, exit_file, cwd, out, err, argv, env
+
+
+def _redirect(path: str, target: int, flags: int) -> None:
+    fd = os.open(path, flags | os.O_CLOEXEC, 0o644)
+    os.dup2(fd, target)
+    os.close(fd)
+
+
 def main(argv: list[str]) -> int:
-    lifeline, exit_file, grace = int(argv[1]), argv[2], float(argv[3])
-    command = argv[5:] if len(argv) > 4 and argv[4] == "--" else argv[4:]
+    lifeline = int(argv[1])
     os.set_inheritable(lifeline, False)
     become_subreaper()
     base = cgroup_base()
+    launch = _read_launch(lifeline)
+    if launch is None:
+        return 0
+    grace, exit_file, cwd, out, err, command, env = launch
+    try:
+        _redirect(os.devnull, 0, os.O_RDONLY)
+        _redirect(out, 1, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        _redirect(err, 2, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        if cwd:
+            os.chdir(cwd)
+    except OSError as exc:
+        print(f"hpsweep: cannot start {command[0]!r}: {exc.strerror or exc}", file=sys.stderr)
+        return 127
+    if env.get("PATH") != os.environ.get("PATH"):  # posix_spawnp searches this process's PATH
+        if "PATH" in env:
+            os.environ["PATH"] = env["PATH"]
+        else:
+            del os.environ["PATH"]
     cgroup: str | None = None
     child = 0
 
@@ -300,7 +370,7 @@ def main(argv: list[str]) -> int:
         signal.signal(sig, forward)
     signal.signal(signal.SIGUSR1, kill_now)
     try:
-        child = os.posix_spawnp(command[0], command, dict(os.environ), setpgroup=0,
+        child = os.posix_spawnp(command[0], command, env, setpgroup=0,
                                 setsigdef=(signal.SIGTERM, signal.SIGINT, signal.SIGHUP,
                                            signal.SIGUSR1, signal.SIGPIPE))
     except OSError as exc:
@@ -338,7 +408,8 @@ def main(argv: list[str]) -> int:
             print(f"hpsweep: cannot write {exit_file}: {exc}", file=sys.stderr)
     code = os.waitstatus_to_exitcode(status)
     if code >= 0:
-        return code
+        sys.stderr.flush()
+        os._exit(code)  # no interpreter shutdown: the controller is waiting for this exit
     # End by the same signal, without a core file of our own.
     import contextlib
     import resource

@@ -2,7 +2,9 @@
 
 Each run is a small wrapper process (``_wrap``: a child subreaper in a session of its own) that
 starts the trial's argv in its own process group, stdout and stderr going to files in its trial
-folder. The wrapper keeps the trial's whole tree below itself however its processes detach, kills
+folder. One wrapper is kept started ahead of need (a spare that has done its own start-up and waits
+for its launch on stdin), so a trial starts as soon as its slot is free; the next spare starts
+while the trial runs. The wrapper keeps the trial's whole tree below itself however its processes detach, kills
 what is left of it when the trial's process ends, and writes ``exit.json`` in the trial folder
 (so the exit is on disk even if the controller is dead at that moment). Exits are noticed at once
 through pidfds; reports are read by tailing the report file and stdout. If the controller dies,
@@ -23,9 +25,9 @@ import signal
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from hpsweep._faults import kill_point
 from hpsweep.errors import UsageError
@@ -61,6 +63,8 @@ def _launch_problem(argv: Sequence[str], cwd: str | None, path: str | None) -> s
     if not argv:
         return "(empty command)"
     program = argv[0]
+    if cwd and not os.path.isdir(cwd):
+        return f"cannot start {program!r}: no working directory {cwd!r}"
     if os.sep in program:
         full = program if os.path.isabs(program) else os.path.join(cwd or os.getcwd(), program)
         if not os.path.exists(full):
@@ -85,7 +89,6 @@ class _Run:
     stop_requested: bool = False
     timed_out: bool = False
     kill_at: float | None = None
-    files: list[IO[bytes]] = field(default_factory=list)
 
 
 class LocalExecutor(Executor):
@@ -125,6 +128,7 @@ class LocalExecutor(Executor):
         self._reaper: subprocess.Popen[bytes] | None = None
         self._token = secrets.token_hex(8)
         self._lifeline: tuple[int, int] | None = None  # (read, write): wrappers hold the read end
+        self._spare: subprocess.Popen[bytes] | None = None  # a wrapper waiting for its launch
         self._cgroup_base = ""  # where the wrappers make their cgroups ("" for none)
 
     # -- slots -----------------------------------------------------------------------------------
@@ -174,8 +178,7 @@ class LocalExecutor(Executor):
         that carry this controller's token."""
         me = os.getpid()
         mine = {r.proc.pid for r in self._runs.values()}
-        if self._reaper is not None:
-            mine.add(self._reaper.pid)
+        mine.update(p.pid for p in (self._reaper, self._spare) if p is not None)
         needle = f"{REAPER_ENV}={self._token}".encode()
         for pid, ppid in _wrap.parents().items():
             if ppid != me or pid in mine:
@@ -214,22 +217,17 @@ class LocalExecutor(Executor):
         exit_file.unlink(missing_ok=True)  # an earlier run's exit is not this run's
         _write_json_atomic(trial_dir / RUN_FILE, {  # where this run began, for a later recover()
             "reports": report_tail.offset, "stdout": stdout_tail.offset, "report_file": report_file})
-        out = (trial_dir / "stdout.log").open("ab")
-        err = (trial_dir / "stderr.log").open("ab")
+        stdout, stderr = str(trial_dir / "stdout.log"), str(trial_dir / "stderr.log")
+        for log in (stdout, stderr):  # made here, so that a disk fault is the controller's error
+            os.close(os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
         self._start_reaper()  # started before the child, so it can never miss one
-        assert self._lifeline is not None
-        argv = [sys.executable, "-I", "-S", "-c", _WRAPPER, str(self._lifeline[0]), str(exit_file),
-                str(self.kill_grace), "--", *spec.argv]
-        try:
-            proc = subprocess.Popen(argv, cwd=spec.cwd, env=env, stdout=out, stderr=err,
-                                    stdin=subprocess.DEVNULL, start_new_session=True,
-                                    pass_fds=(self._lifeline[0],))
-        except OSError as exc:
-            out.close()
-            err.close()
+        message = _wrap.launch_message(list(spec.argv), env, spec.cwd, stdout, stderr,
+                                       str(exit_file), self.kill_grace)
+        proc = self._hand_over(message)
+        if isinstance(proc, OSError):
             self._free(slot)
             self._pending.append(ExitEvent(spec.trial_id, None, self.clock.now(), ErrorKind.LAUNCH,
-                                           f"cannot start {spec.argv[0]!r}: {exc.strerror or exc}"))
+                                           f"cannot start {spec.argv[0]!r}: {proc.strerror or proc}"))
             return
         kill_point("launch")
         pidfd = None
@@ -238,8 +236,42 @@ class LocalExecutor(Executor):
         now = self.clock.now()
         self._runs[spec.trial_id] = _Run(
             spec=spec, slot=slot, proc=proc, pidfd=pidfd, reports=report_tail, stdout=stdout_tail,
-            deadline=(now + spec.timeout) if spec.timeout else None, files=[out, err],
+            deadline=(now + spec.timeout) if spec.timeout else None,
         )
+        spare = self._start_wrapper()  # the next launch's, starting while this trial runs
+        self._spare = None if isinstance(spare, OSError) else spare
+
+    def _start_wrapper(self) -> subprocess.Popen[bytes] | OSError:
+        """A wrapper that does its start-up and then waits for its launch on stdin."""
+        assert self._lifeline is not None
+        env = dict(os.environ)
+        env[REAPER_ENV] = self._token  # the reaper finds waiting wrappers too
+        try:
+            return subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", _WRAPPER, str(self._lifeline[0])], env=env,
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True, pass_fds=(self._lifeline[0],))
+        except OSError as exc:
+            return exc
+
+    def _hand_over(self, message: bytes) -> subprocess.Popen[bytes] | OSError:
+        """Give ``message`` (a launch) to the spare wrapper, or to a new one when there is none
+        or the spare is gone; the wrapper that took it, or why none could be started."""
+        for attempt in range(2):
+            proc = self._spare if attempt == 0 and self._spare is not None else self._start_wrapper()
+            self._spare = None
+            if isinstance(proc, OSError):
+                return proc
+            assert proc.stdin is not None
+            try:
+                proc.stdin.write(message)
+                proc.stdin.close()
+                return proc
+            except OSError as exc:  # it died before its launch: end it, and start a fresh one
+                _end_wrapper(proc)
+                if attempt == 1:
+                    return exc
+        raise AssertionError("unreachable")
 
     def recover(self, trial: TrialRecord) -> tuple[list[ReportEvent], ExitEvent | None] | None:
         """What the trial's last run left in its folder: every report it wrote and, when it
@@ -345,8 +377,6 @@ class LocalExecutor(Executor):
                 _wrap.empty_cgroup(folder, self._cgroup_base)
         if run.pidfd is not None:
             os.close(run.pidfd)
-        for fh in run.files:
-            fh.close()
         self._free(run.slot)
         events = self._tail(run, final=True)
         kind: ErrorKind | None = None
@@ -382,6 +412,9 @@ class LocalExecutor(Executor):
                 self.poll(0.05)
                 now = self.clock.now()
                 self._enforce_deadlines(now)
+        if self._spare is not None:
+            _end_wrapper(self._spare)
+        self._spare = None
         if self._lifeline is not None:  # wrappers still running end their trees now
             for fd in self._lifeline:
                 os.close(fd)
@@ -393,6 +426,19 @@ class LocalExecutor(Executor):
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._reaper.wait(timeout=self.kill_grace + 5)
             self._reaper = None
+
+
+def _end_wrapper(proc: subprocess.Popen[bytes]) -> None:
+    """End a wrapper that has no trial: its stdin closed, it exits at once (killed if it does
+    not)."""
+    with contextlib.suppress(OSError):
+        if proc.stdin is not None:
+            proc.stdin.close()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _write_json_atomic(path: Path, data: dict[str, object]) -> None:
