@@ -283,15 +283,21 @@ def _readable(fd: int, timeout: float) -> bool:
 MAGIC = b"hpsweep-launch-1"
 
 
-def launch_message(argv: list[str], env: dict[str, str], cwd: str | None, stdout: str,
-                   stderr: str, exit_file: str, grace: float) -> bytes:
+def encode_env(env: dict[str, str]) -> bytes:
+    """Variables as a launch message carries them: ``NUL K=V`` each (a later one of the same
+    name wins)."""
+    return b"".join(b"\0" + os.fsencode(k) + b"=" + os.fsencode(v) for k, v in env.items())
+
+
+def launch_message(argv: list[str], env: bytes, cwd: str | None, stdout: str, stderr: str,
+                   exit_file: str, grace: float) -> bytes:
     """The bytes the controller writes to a waiting wrapper's stdin (then closes it): fields
-    separated by NUL, which no argument, variable or path can hold."""
+    separated by NUL, which no argument, variable or path can hold; ``env`` from
+    :func:`encode_env`."""
     fields = [MAGIC, repr(float(grace)).encode(), os.fsencode(exit_file), os.fsencode(cwd or ""),
               os.fsencode(stdout), os.fsencode(stderr), str(len(argv)).encode(),
-              *(os.fsencode(a) for a in argv),
-              *(os.fsencode(k) + b"=" + os.fsencode(v) for k, v in env.items())]
-    return b"\0".join(fields)
+              *(os.fsencode(a) for a in argv)]
+    return b"\0".join(fields) + env
 
 
 def _read_launch(lifeline: int) -> tuple[float, str, str, str, str, list[str], dict[str, str]] | None:

@@ -77,11 +77,72 @@ def _launch_problem(argv: Sequence[str], cwd: str | None, path: str | None) -> s
     return None
 
 
+class _Wrapper:
+    """A wrapper process started by ``posix_spawn`` (no Python-level set-up per start, unlike
+    ``subprocess.Popen``): its pid, the write end of its stdin, and its exit once reaped."""
+
+    __slots__ = ("pid", "returncode", "stdin")
+
+    def __init__(self, pid: int, stdin: int) -> None:
+        self.pid = pid
+        self.stdin: int | None = stdin
+        self.returncode: int | None = None
+
+    def send(self, message: bytes) -> None:
+        """Write ``message`` to its stdin and close it (OSError when the wrapper is gone)."""
+        assert self.stdin is not None
+        view = memoryview(message)
+        try:
+            while view:
+                view = view[os.write(self.stdin, view):]
+        finally:
+            self.close_stdin()
+
+    def close_stdin(self) -> None:
+        if self.stdin is not None:
+            os.close(self.stdin)
+            self.stdin = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere: nothing more can be known
+                self.returncode = 0
+            else:
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None and timeout is not None:
+            with contextlib.suppress(OSError):
+                fd = os.pidfd_open(self.pid)
+                try:
+                    select.select([fd], [], [], timeout)
+                finally:
+                    os.close(fd)
+            if self.poll() is None:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+        if self.returncode is None:
+            try:
+                _, status = os.waitpid(self.pid, 0)
+                self.returncode = os.waitstatus_to_exitcode(status)
+            except ChildProcessError:
+                self.returncode = 0
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+
+
 @dataclass
 class _Run:
     spec: LaunchSpec
     slot: Slot
-    proc: subprocess.Popen[bytes]
+    proc: _Wrapper
     pidfd: int | None
     reports: FileTail
     stdout: FileTail
@@ -128,7 +189,9 @@ class LocalExecutor(Executor):
         self._reaper: subprocess.Popen[bytes] | None = None
         self._token = secrets.token_hex(8)
         self._lifeline: tuple[int, int] | None = None  # (read, write): wrappers hold the read end
-        self._spare: subprocess.Popen[bytes] | None = None  # a wrapper waiting for its launch
+        self._spare: _Wrapper | None = None  # a wrapper waiting for its launch
+        self._env: tuple[dict[str, str], bytes] | None = None  # the base environment, encoded
+        self._devnull = -1
         self._cgroup_base = ""  # where the wrappers make their cgroups ("" for none)
 
     # -- slots -----------------------------------------------------------------------------------
@@ -164,7 +227,10 @@ class LocalExecutor(Executor):
         if self._lifeline is None:
             _wrap.become_subreaper()
             self._cgroup_base = _wrap.cgroup_base() or ""
-            self._lifeline = os.pipe()  # both ends close-on-exec; only wrappers get the read end
+            # Wrappers inherit the read end; the write end stays close-on-exec, held here only.
+            self._lifeline = os.pipe()
+            os.set_inheritable(self._lifeline[0], True)
+            self._devnull = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
         if self._reaper is None or self._reaper.poll() is not None:
             self._reaper = subprocess.Popen(
                 [sys.executable, "-m", "hpsweep.executors._reaper", self._token, str(self.kill_grace)],
@@ -197,17 +263,16 @@ class LocalExecutor(Executor):
         self._reserved.pop(slot.worker_id, None)
         trial_dir = Path(spec.trial_dir)
         trial_dir.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ)
-        env.update(spec.env)
-        env[REAPER_ENV] = self._token
+        base, base_encoded = self._environment()
+        extra = dict(spec.env)  # on top of this process's environment
         if slot.gpu is not None:
-            env["CUDA_VISIBLE_DEVICES"] = slot.gpu
+            extra["CUDA_VISIBLE_DEVICES"] = slot.gpu
         # Earlier runs of a resumed trial were read already: start at the current ends, measured
         # before the child starts so that nothing it writes is skipped.
         stdout_tail = FileTail(trial_dir / "stdout.log", skip_existing=True)
         report_file = spec.env.get("HPSWEEP_REPORT_FILE", str(trial_dir / "reports.jsonl"))
         report_tail = FileTail(report_file, skip_existing=True)
-        problem = _launch_problem(spec.argv, spec.cwd, env.get("PATH"))
+        problem = _launch_problem(spec.argv, spec.cwd, extra.get("PATH", base.get("PATH")))
         if problem is not None:
             self._free(slot)
             self._pending.append(ExitEvent(spec.trial_id, None, self.clock.now(), ErrorKind.LAUNCH,
@@ -221,8 +286,9 @@ class LocalExecutor(Executor):
         for log in (stdout, stderr):  # made here, so that a disk fault is the controller's error
             os.close(os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
         self._start_reaper()  # started before the child, so it can never miss one
-        message = _wrap.launch_message(list(spec.argv), env, spec.cwd, stdout, stderr,
-                                       str(exit_file), self.kill_grace)
+        extra[REAPER_ENV] = self._token
+        message = _wrap.launch_message(list(spec.argv), base_encoded + _wrap.encode_env(extra),
+                                       spec.cwd, stdout, stderr, str(exit_file), self.kill_grace)
         proc = self._hand_over(message)
         if isinstance(proc, OSError):
             self._free(slot)
@@ -241,20 +307,34 @@ class LocalExecutor(Executor):
         spare = self._start_wrapper()  # the next launch's, starting while this trial runs
         self._spare = None if isinstance(spare, OSError) else spare
 
-    def _start_wrapper(self) -> subprocess.Popen[bytes] | OSError:
+    def _environment(self) -> tuple[dict[str, str], bytes]:
+        """This process's environment with the reaper's token, as the executor first saw it,
+        and encoded for a launch message (taken once: copying and encoding it at every launch
+        was a large part of a launch's cost)."""
+        if self._env is None:
+            base = dict(os.environ)
+            base[REAPER_ENV] = self._token  # the reaper finds waiting wrappers by it
+            self._env = base, _wrap.encode_env(base)
+        return self._env
+
+    def _start_wrapper(self) -> _Wrapper | OSError:
         """A wrapper that does its start-up and then waits for its launch on stdin."""
         assert self._lifeline is not None
-        env = dict(os.environ)
-        env[REAPER_ENV] = self._token  # the reaper finds waiting wrappers too
+        read, write = os.pipe()
         try:
-            return subprocess.Popen(
-                [sys.executable, "-I", "-S", "-c", _WRAPPER, str(self._lifeline[0])], env=env,
-                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                start_new_session=True, pass_fds=(self._lifeline[0],))
+            pid = os.posix_spawn(
+                sys.executable, [sys.executable, "-I", "-S", "-c", _WRAPPER, str(self._lifeline[0])],
+                self._environment()[0], setsid=True,
+                file_actions=[(os.POSIX_SPAWN_DUP2, read, 0), (os.POSIX_SPAWN_DUP2, self._devnull, 1),
+                              (os.POSIX_SPAWN_DUP2, self._devnull, 2)])
         except OSError as exc:
+            os.close(write)
             return exc
+        finally:
+            os.close(read)
+        return _Wrapper(pid, write)
 
-    def _hand_over(self, message: bytes) -> subprocess.Popen[bytes] | OSError:
+    def _hand_over(self, message: bytes) -> _Wrapper | OSError:
         """Give ``message`` (a launch) to the spare wrapper, or to a new one when there is none
         or the spare is gone; the wrapper that took it, or why none could be started."""
         for attempt in range(2):
@@ -262,10 +342,8 @@ class LocalExecutor(Executor):
             self._spare = None
             if isinstance(proc, OSError):
                 return proc
-            assert proc.stdin is not None
             try:
-                proc.stdin.write(message)
-                proc.stdin.close()
+                proc.send(message)
                 return proc
             except OSError as exc:  # it died before its launch: end it, and start a fresh one
                 _end_wrapper(proc)
@@ -416,7 +494,7 @@ class LocalExecutor(Executor):
             _end_wrapper(self._spare)
         self._spare = None
         if self._lifeline is not None:  # wrappers still running end their trees now
-            for fd in self._lifeline:
+            for fd in (*self._lifeline, self._devnull):
                 os.close(fd)
             self._lifeline = None
         if self._reaper is not None:
@@ -428,12 +506,11 @@ class LocalExecutor(Executor):
             self._reaper = None
 
 
-def _end_wrapper(proc: subprocess.Popen[bytes]) -> None:
+def _end_wrapper(proc: _Wrapper) -> None:
     """End a wrapper that has no trial: its stdin closed, it exits at once (killed if it does
     not)."""
     with contextlib.suppress(OSError):
-        if proc.stdin is not None:
-            proc.stdin.close()
+        proc.close_stdin()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:

@@ -77,7 +77,8 @@ class CommandLauncher:
         self.cwd = cwd
         self.contract = contract
         self.study_seed = study_seed
-        self._manifests: dict[int, dict[str, Any]] = {}  # running trial -> its manifest
+        # running trial -> its manifest, and its values as encoded at the start
+        self._manifests: dict[int, tuple[dict[str, Any], dict[str, str]]] = {}
 
     def build(self, trial: TrialRecord, slot: Slot, *, resume: bool,
               checkpoint_from: TrialRecord | None) -> LaunchSpec:
@@ -149,31 +150,59 @@ class CommandLauncher:
                                                  "argv": argv}],
             "finished": None, "state": "running",
         }
-        _write_json(path, manifest)
-
-        self._manifests[trial.trial_id] = manifest
+        self._manifests[trial.trial_id] = manifest, _write_json(path, manifest)
 
     def finished(self, trial: TrialRecord) -> None:
         path = Path(trial.trial_dir) / "manifest.json"
-        manifest = self._manifests.pop(trial.trial_id, None)
-        if manifest is None:  # started by an earlier controller
+        kept = self._manifests.pop(trial.trial_id, None)
+        if kept is None:  # started by an earlier controller
             try:
-                manifest = json.loads(path.read_text())
+                manifest, encoded = json.loads(path.read_text()), None
             except (OSError, json.JSONDecodeError):
                 return
+        else:
+            manifest, encoded = kept
         now = trial.finished if trial.finished is not None else time.time()
         runs = manifest.get("runs") or []
         if runs and isinstance(runs[-1], dict):
             runs[-1]["finished"] = now  # each run's own span: paused time is not work
         manifest.update(finished=now, state=trial.state.value, exit_code=trial.exit_code,
                         metrics=trial.last_metrics)
-        _write_json(path, manifest)
+        _write_json(path, manifest, encoded)
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    # One key a line, each value compact: readable, and written by the C encoder (an indent
-    # would make json use its pure-Python one, the largest cost of a launch).
-    body = ",\n".join(f"  {json.dumps(k)}: {json.dumps(v, default=str)}" for k, v in data.items())
+_quote = json.encoder.encode_basestring_ascii  # the C function json.dumps uses for a str
+
+
+def _json_value(value: Any) -> str:
+    """``json.dumps(value, default=str)``, without its per-call set-up for the common scalars."""
+    if value is None:
+        return "null"
+    kind = type(value)
+    if kind is str:
+        return _quote(value)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is bool:
+        return "true" if value else "false"
+    return json.dumps(value, default=str)
+
+
+_CHANGED_AT_END = ("runs", "finished", "state", "exit_code", "metrics")
+
+
+def _write_json(path: Path, data: dict[str, Any], encoded: dict[str, str] | None = None,
+                ) -> dict[str, str]:
+    """Write ``data`` one key a line, each value compact (readable, and written by the C
+    encoder: an indent would make json use its pure-Python one, the largest cost of a launch).
+    ``encoded``: the values as written at the run's start, of which only those a run's end
+    changes are encoded again. Returns the encoded values."""
+    if encoded is None:
+        encoded = {k: _json_value(v) for k, v in data.items()}
+    else:
+        encoded.update({k: _json_value(data.get(k)) for k in _CHANGED_AT_END})
+    body = ",\n".join(f"  {_quote(k)}: {v}" for k, v in encoded.items())
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text("{\n" + body + "\n}\n")
     os.replace(tmp, path)
+    return encoded
