@@ -192,6 +192,7 @@ class LocalExecutor(Executor):
         self._spare: _Wrapper | None = None  # a wrapper waiting for its launch
         self._env: tuple[dict[str, str], bytes] | None = None  # the base environment, encoded
         self._devnull = -1
+        self._cgroups: list[str] = []  # of ended runs, to be removed when idle
         self._cgroup_base = ""  # where the wrappers make their cgroups ("" for none)
 
     # -- slots -----------------------------------------------------------------------------------
@@ -383,6 +384,8 @@ class LocalExecutor(Executor):
         self._enforce_deadlines(now)
         exited = self._exited()
         if not events and not exited:
+            while self._cgroups:  # idle: the cgroups of ended runs go now
+                self._remove_cgroup(self._cgroups.pop())
             wait = max(0.0, min(timeout, self._next_wakeup(now) - now))
             exited = self._wait(wait)
         now = self.clock.now()
@@ -394,6 +397,14 @@ class LocalExecutor(Executor):
         for tid in exited:
             events.extend(self._finish(self._runs.pop(tid)))
         return events
+
+    def _remove_cgroup(self, folder: str) -> None:
+        try:
+            os.rmdir(folder)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            _wrap.empty_cgroup(folder, self._cgroup_base)
 
     def _next_wakeup(self, now: float) -> float:
         times = [self._last_tail + self.report_interval] if self._runs else [now + 3600.0]
@@ -447,12 +458,10 @@ class LocalExecutor(Executor):
             self._reap_adopted()
         if self._cgroup_base:  # the wrapper's cgroup: empty unless the wrapper was killed
             folder = _wrap.trial_cgroup(self._cgroup_base, run.proc.pid)
-            try:
-                os.rmdir(folder)
-            except FileNotFoundError:
-                pass
-            except OSError:
-                _wrap.empty_cgroup(folder, self._cgroup_base)
+            if code == -signal.SIGKILL:
+                self._remove_cgroup(folder)
+            else:  # removed once the next launches are made (removing one takes milliseconds)
+                self._cgroups.append(folder)
         if run.pidfd is not None:
             os.close(run.pidfd)
         self._free(run.slot)
@@ -490,6 +499,8 @@ class LocalExecutor(Executor):
                 self.poll(0.05)
                 now = self.clock.now()
                 self._enforce_deadlines(now)
+        while self._cgroups:
+            self._remove_cgroup(self._cgroups.pop())
         if self._spare is not None:
             _end_wrapper(self._spare)
         self._spare = None
