@@ -175,3 +175,48 @@ def test_the_restored_study_is_the_live_one() -> None:
     assert view(restored) == view(live)
     assert [t.state.name for t in live.study.trials].count("RUNNING") == 2
     assert restored.suggest(16) == live.suggest(16)
+
+
+def test_nsga2_restores_its_generations_and_parents() -> None:
+    """NSGA-II keeps each trial's generation and each generation's parents in the study as it
+    samples; a restored searcher rebuilds both, so it continues the same past its first
+    generations (population 50: 130 trials reach the third)."""
+    def fresh() -> Any:
+        return make_searcher("nsga2", continuous(), metric="a", mode="min", metrics=["a", "b"],
+                             modes=["min", "max"], seed=5)
+
+    def two(config: dict[str, Any]) -> dict[str, float]:
+        first = loss(config)
+        return {"a": first, "b": -((config["x"] - 1.0) ** 2) - 0.1 * config["k"] - first / 4}
+
+    def drive(kill_at: int | None) -> list[dict[str, Any] | None]:
+        searcher = fresh()
+        records: dict[int, TrialRecord] = {}
+        flight: list[int] = []
+        out: list[dict[str, Any] | None] = []
+        clock = 100.0
+        for tid in range(130):
+            clock += 1.0
+            if tid == kill_at:
+                searcher = fresh()
+                searcher.restore([records[i] for i in sorted(records)])
+            config = searcher.suggest(tid)
+            assert config is not None
+            out.append(config)
+            records[tid] = TrialRecord(trial_id=tid, config=config, state=TrialState.RUNNING,
+                                       created=clock)
+            flight.append(tid)
+            if len(flight) >= IN_FLIGHT:
+                done = flight.pop(0)
+                clock += 1.0
+                ended = TrialState.FAILED if done % 37 == 5 else TrialState.COMPLETED
+                records[done] = TrialRecord(
+                    trial_id=done, config=records[done].config, state=ended,
+                    created=records[done].created, finished=clock,
+                    last_metrics=two(records[done].config) if ended is TrialState.COMPLETED else {})
+                searcher.on_trial_complete(records[done])
+        return out
+
+    whole = drive(None)
+    for kill_at in (30, 70, 110):
+        assert drive(kill_at) == whole, f"kill after {kill_at} suggestions"

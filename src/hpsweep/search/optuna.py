@@ -46,6 +46,7 @@ from optuna.trial import TrialState as OptunaState
 
 from hpsweep.errors import UsageError
 from hpsweep.search._cmaes import CmaEsHistory, HistoryCmaEsSampler
+from hpsweep.search._nsga2 import Nsga2Replay
 from hpsweep.search._optuna_space import SpaceMapping
 from hpsweep.search._samplers import (
     SAMPLERS,
@@ -217,7 +218,9 @@ class OptunaSearcher(Searcher):
         ended, as :meth:`on_trial_complete` adds them. Records without times (``created`` 0)
         fall back to trial-id order, each told right after it was asked. The walk numbers the
         trials as the live study did and replays what the samplers with state kept by the
-        searcher (CMA-ES's generations, QMC's position) did at each ask, without sampling; the
+        searcher (CMA-ES's generations, QMC's position) or in the study (NSGA-II's generation
+        of each trial and parents of each generation, ``_nsga2.py``) did at each ask, without
+        sampling; the
         study is then written in trial-number order: ended trials are added whole, unfinished
         ones are asked (they stay running, so the constant liar and the GP's pending points see
         them). Linear in the number of trials: nothing scans the study per trial. The study is
@@ -419,7 +422,8 @@ class OptunaSearcher(Searcher):
 
     def _frozen(self, params: dict[str, Any], dists: dict[str, BaseDistribution],
                 intermediate: dict[int, float], state: OptunaState, values: list[float] | None,
-                *, told: bool) -> optuna.trial.FrozenTrial:
+                *, told: bool, system_attrs: dict[str, Any] | None = None,
+                ) -> optuna.trial.FrozenTrial:
         """A trial that ended, as the study holds it: ``told`` as a trial the searcher asked
         (a pruned one then carries its last report as its value, as ``Study.tell`` gives it)
         or added as :meth:`_add_finished` adds it (a failed one then without its reports)."""
@@ -429,7 +433,7 @@ class OptunaSearcher(Searcher):
             values = [intermediate[max(intermediate)]]
         return optuna.trial.create_trial(
             state=state, values=values, params=params, distributions=dists,
-            intermediate_values=intermediate or None,
+            intermediate_values=intermediate or None, system_attrs=system_attrs or None,
         )
 
     def _add_finished(
@@ -474,6 +478,12 @@ class _Replay:
         self.running: dict[int, dict[str, BaseDistribution]] = {}
         self.first_finished: tuple[int, dict[str, BaseDistribution]] | None = None
         self.qmc_space: dict[str, BaseDistribution] | None = None
+        # NSGA-II's generations and parents, which it keeps in the study
+        self.nsga2 = None
+        if searcher.sampler_name == "nsga2":
+            sampler = make_optuna_sampler("nsga2", seed=0, n_objectives=len(searcher.metrics))
+            assert isinstance(sampler, optuna.samplers.NSGAIISampler)
+            self.nsga2 = Nsga2Replay(sampler, searcher._study)
 
     def ask(self, record: TrialRecord) -> None:
         s = self.s
@@ -501,6 +511,8 @@ class _Replay:
                 if space:
                     key = qmc_space_key(space)
                     s._qmc_counts[key] = s._qmc_counts.get(key, 0) + 1
+            elif choice == "nsga2" and self.nsga2 is not None:
+                self.nsga2.ask(number)
         self.running[number] = dists
 
     def _convert(self, record: TrialRecord) -> tuple[dict[str, Any], dict[str, BaseDistribution]]:
@@ -541,6 +553,8 @@ class _Replay:
         if state in (OptunaState.COMPLETE, OptunaState.PRUNED) and (
                 self.first_finished is None or number < self.first_finished[0]):
             self.first_finished = (number, dists)
+        if self.nsga2 is not None:
+            self.nsga2.end(number, state, values, params, dists)
         s._note(state, values, number, params, dists)
 
     def write(self) -> None:
@@ -551,10 +565,15 @@ class _Replay:
                 s._study.enqueue_trial(s._points[number], skip_if_exists=False)
                 continue
             trial_id, params, dists, intermediate, state, values, told = slot
+            attrs = self.nsga2.attrs(number) if self.nsga2 is not None else {}
             if state is None:
                 live = s._live[trial_id] = s._ask_fixed(params)
+                for key, value in attrs.items():
+                    s._study._storage.set_trial_system_attr(live._trial_id, key, value)
                 for step, value in intermediate.items():
                     live.report(value, step)
             else:
                 s._study.add_trial(s._frozen(params, dists, intermediate, state, values,
-                                             told=told))
+                                             told=told, system_attrs=attrs))
+        if self.nsga2 is not None:
+            self.nsga2.write(s._study)
