@@ -41,15 +41,15 @@ class Nsga2Replay:
         self._study = study  # read for its directions only
         self.generation: dict[int, int] = {}  # trial number -> generation
         self._complete: dict[int, optuna.trial.FrozenTrial] = {}  # number -> as the study has it
-        self._per_generation: dict[int, int] = {}  # completed trials with each generation
+        self._members: dict[int, list[int]] = {}  # generation -> its completed trials' numbers
         self.parents: dict[int, list[int]] = {}  # generation -> parent trial numbers
 
     def ask(self, number: int) -> None:
         """Trial ``number`` is asked and samples a parameter (Optuna then calls the sampler's
         ``sample_relative``, whatever the relative search space): it gets its generation, and
         the first trial of a generation fixes the generation's parents."""
-        top = max(self._per_generation, default=0)
-        count = self._per_generation.get(top, 0)
+        top = max(self._members, default=0)
+        count = len(self._members.get(top, ()))
         generation = top if count < self._size else top + 1
         self.generation[number] = generation
         self._parents(generation)
@@ -59,10 +59,8 @@ class Nsga2Replay:
             return []
         known = self.parents.get(generation)
         if known is None:
-            population = [t for n, t in sorted(self._complete.items())
-                          if self.generation.get(n) == generation - 1]
-            earlier = set(self._parents(generation - 1))
-            population += [t for n, t in sorted(self._complete.items()) if n in earlier]
+            population = [self._complete[n] for n in sorted(self._members.get(generation - 1, ()))]
+            population += [self._complete[n] for n in sorted(self._parents(generation - 1))]
             known = self.parents[generation] = [t.number for t in self._select(self._study, population)]
         return known
 
@@ -77,8 +75,7 @@ class Nsga2Replay:
             datetime_start=None, datetime_complete=None, params=params, distributions=dists,
             user_attrs={}, system_attrs=attrs, intermediate_values={})
         if number in self.generation:
-            g = self.generation[number]
-            self._per_generation[g] = self._per_generation.get(g, 0) + 1
+            self._members.setdefault(self.generation[number], []).append(number)
 
     def attrs(self, number: int) -> dict[str, Any]:
         """The system attributes the sampler gave trial ``number``."""
