@@ -464,3 +464,33 @@ def test_auto_with_a_small_budget_makes_the_suggestions_of_gp() -> None:
     auto = OptunaSearcher(space, metric="f", mode="min", seed=2, sampler="auto", budget=100)
     assert run(auto) == run(OptunaSearcher(space, metric="f", mode="min", seed=2, sampler="gp"))
     assert auto.last_choice == "gp"
+
+
+def test_a_restored_trial_copies_as_optuna_copies_it() -> None:
+    """The trials a restore writes are copied by Optuna's in-memory storage on every read: the
+    fast copy equals a plain deep copy and shares no container with the original."""
+    import copy
+
+    space = SearchSpace().add_float("x", 0.0, 1.0).add_categorical("c", ["a", "b"])
+    records = [TrialRecord(trial_id=i, config={"x": i / 10, "c": "ab"[i % 2]},
+                           state=TrialState.COMPLETED, created=1.0 + i, finished=1.5 + i,
+                           last_metrics={"loss": float(i)},
+                           reports=[Report(i, 1, {"loss": float(i) + 1}, 1.2 + i)])
+               for i in range(3)]
+    searcher = make_searcher("tpe", space, metric="loss", mode="min", seed=0)
+    searcher.restore(records)
+    stored = searcher.study.get_trials(deepcopy=False)
+    assert len(stored) == 3
+    for trial in stored:
+        fast = copy.deepcopy(trial)
+        plain = copy.deepcopy(optuna.trial.FrozenTrial(**{
+            k: getattr(trial, k) for k in ("number", "state", "params", "distributions",
+                                           "user_attrs", "system_attrs", "intermediate_values",
+                                           "datetime_start", "datetime_complete")},
+            trial_id=trial._trial_id, value=None, values=trial.values))
+        assert fast == plain == trial and type(fast) is type(trial)
+        fast.params["x"] = 99.0
+        fast.intermediate_values[1] = -1.0
+        fast.system_attrs["k"] = 1
+        assert trial.params["x"] != 99.0 and trial.intermediate_values[1] != -1.0
+        assert "k" not in trial.system_attrs
