@@ -4,7 +4,7 @@ The local executor starts ``python -I -S -c "import _wrap; ..." LIFELINE_FD`` (t
 imported, so its compiled form is cached) in a new session, ahead of need: the wrapper does all
 its own set-up, then waits for its launch on stdin (see :func:`launch_message`: the trial's argv,
 environment, working directory, log files, ``EXIT_FILE`` and the grace period), so that a trial
-starts within a millisecond of its launch instead of after an interpreter's start-up. A wrapper
+starts within a few milliseconds of its launch instead of after an interpreter's start-up. A wrapper
 whose stdin closes without a launch, or whose lifeline closes first, exits at once. The wrapper
 
 - makes itself a child subreaper (``prctl(PR_SET_CHILD_SUBREAPER)``), so every process the trial

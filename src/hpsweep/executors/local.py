@@ -2,16 +2,16 @@
 
 Each run is a small wrapper process (``_wrap``: a child subreaper in a session of its own) that
 starts the trial's argv in its own process group, stdout and stderr going to files in its trial
-folder. One wrapper is kept started ahead of need (a spare that has done its own start-up and waits
-for its launch on stdin), so a trial starts as soon as its slot is free; the next spare starts
-while the trial runs. The wrapper keeps the trial's whole tree below itself however its processes detach, kills
-what is left of it when the trial's process ends, and writes ``exit.json`` in the trial folder
-(so the exit is on disk even if the controller is dead at that moment). Exits are noticed at once
-through pidfds; reports are read by tailing the report file and stdout. If the controller dies,
-even by SIGKILL, the wrappers see their lifeline pipe close and end their trees, and a separate
-reaper process (which finds the wrappers by a token in their environment) kills whatever is
-left, so no trial outlives its controller. The controller is itself a child subreaper: a
-process whose wrapper was killed is re-parented to it, and it kills those that carry its token.
+folder. One wrapper is kept started ahead of need (a spare that has done its own start-up and
+waits for its launch on stdin), so a trial starts as soon as its slot is free; the next spare
+starts while the trial runs. The wrapper keeps the trial's whole tree below itself however its
+processes detach, kills what is left of it when the trial's process ends, and writes ``exit.json``
+in the trial folder (so the exit is on disk even if the controller is dead at that moment). Exits
+are noticed at once through pidfds; reports are read by tailing the report file and stdout. If the
+controller dies, even by SIGKILL, the wrappers see their lifeline pipe close and end their trees,
+and a separate reaper process (which finds the wrappers by a token in their environment) kills
+whatever is left, so no trial outlives its controller. The controller is itself a child subreaper:
+a process whose wrapper was killed is re-parented to it, and it kills those that carry its token.
 """
 
 from __future__ import annotations
