@@ -262,16 +262,17 @@ class LocalExecutor(Executor):
 
     def launch(self, slot: Slot, spec: LaunchSpec) -> None:
         self._reserved.pop(slot.worker_id, None)
-        trial_dir = Path(spec.trial_dir)
-        trial_dir.mkdir(parents=True, exist_ok=True)
+        trial_dir = spec.trial_dir  # strings, not paths: a launch is on every trial's way
+        os.makedirs(trial_dir, exist_ok=True)
+        stdout, stderr = os.path.join(trial_dir, "stdout.log"), os.path.join(trial_dir, "stderr.log")
         base, base_encoded = self._environment()
         extra = dict(spec.env)  # on top of this process's environment
         if slot.gpu is not None:
             extra["CUDA_VISIBLE_DEVICES"] = slot.gpu
         # Earlier runs of a resumed trial were read already: start at the current ends, measured
         # before the child starts so that nothing it writes is skipped.
-        stdout_tail = FileTail(trial_dir / "stdout.log", skip_existing=True)
-        report_file = spec.env.get("HPSWEEP_REPORT_FILE", str(trial_dir / "reports.jsonl"))
+        stdout_tail = FileTail(stdout, skip_existing=True)
+        report_file = spec.env.get("HPSWEEP_REPORT_FILE", os.path.join(trial_dir, "reports.jsonl"))
         report_tail = FileTail(report_file, skip_existing=True)
         problem = _launch_problem(spec.argv, spec.cwd, extra.get("PATH", base.get("PATH")))
         if problem is not None:
@@ -279,17 +280,17 @@ class LocalExecutor(Executor):
             self._pending.append(ExitEvent(spec.trial_id, None, self.clock.now(), ErrorKind.LAUNCH,
                                            problem))
             return
-        exit_file = trial_dir / EXIT_FILE
-        exit_file.unlink(missing_ok=True)  # an earlier run's exit is not this run's
-        _write_json_atomic(trial_dir / RUN_FILE, {  # where this run began, for a later recover()
+        exit_file = os.path.join(trial_dir, EXIT_FILE)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(exit_file)  # an earlier run's exit is not this run's
+        _write_json_atomic(os.path.join(trial_dir, RUN_FILE), {  # where this run began, for recover()
             "reports": report_tail.offset, "stdout": stdout_tail.offset, "report_file": report_file})
-        stdout, stderr = str(trial_dir / "stdout.log"), str(trial_dir / "stderr.log")
         for log in (stdout, stderr):  # made here, so that a disk fault is the controller's error
             os.close(os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
         self._start_reaper()  # started before the child, so it can never miss one
         extra[REAPER_ENV] = self._token
         message = _wrap.launch_message(list(spec.argv), base_encoded + _wrap.encode_env(extra),
-                                       spec.cwd, stdout, stderr, str(exit_file), self.kill_grace)
+                                       spec.cwd, stdout, stderr, exit_file, self.kill_grace)
         proc = self._hand_over(message)
         if isinstance(proc, OSError):
             self._free(slot)
@@ -529,9 +530,10 @@ def _end_wrapper(proc: _Wrapper) -> None:
         proc.wait()
 
 
-def _write_json_atomic(path: Path, data: dict[str, object]) -> None:
+def _write_json_atomic(path: str, data: dict[str, object]) -> None:
     import json
 
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data))
-    tmp.replace(path)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as fh:
+        fh.write(json.dumps(data))
+    os.replace(tmp, path)

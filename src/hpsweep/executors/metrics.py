@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,15 +204,14 @@ class FileTail:
 
     def read_lines(self, *, final: bool = False) -> list[str]:
         lines: list[str] = []
-        try:
-            fh = self.path.open("rb")
+        try:  # a raw descriptor and pread: no file object for a read that usually finds little
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
             return []
-        with fh:
+        try:
             budget = self.per_call
             while final or budget > 0:
-                fh.seek(self.offset)
-                data = fh.read(self.chunk)
+                data = os.pread(fd, self.chunk, self.offset)
                 if not data:
                     break
                 budget -= len(data)
@@ -230,6 +230,8 @@ class FileTail:
                 lines.extend(data[:end].decode("utf-8", errors="replace").splitlines())
                 if not full:
                     break
+        finally:
+            os.close(fd)
         return lines
 
     @staticmethod
