@@ -460,7 +460,12 @@ class _StoredTrial(optuna.trial.FrozenTrial):
     list of trials it hands out, and a deep copy of a frozen trial copies each distribution
     object through ``copy``'s generic protocol (about 100 us a trial, a second for 10,000
     trials). Here the containers are copied, the attributes deeply, and the distributions,
-    parameter values and dates, which nothing changes in place, are shared."""
+    parameter values and dates, which nothing changes in place, are shared.
+
+    Private use of Optuna: the copy names ``FrozenTrial``'s private fields (``_params``,
+    ``_distributions``, ``_values``, ``_user_attrs``, ``_system_attrs``); if Optuna renames
+    them, ``tests/search/test_optuna_searcher.py::test_a_restored_trial_copies_as_optuna_copies_it``
+    fails."""
 
     def __deepcopy__(self, memo: dict[int, Any]) -> _StoredTrial:
         import copy
