@@ -255,3 +255,8 @@ def test_a_spare_wrapper_waits_for_the_next_launch_and_ends_with_the_executor(tm
     finally:
         executor.shutdown(kill=True)
     assert waiting.returncode == 0 and executor._spare is None
+    from hpsweep.executors._wrap import cgroup_base, trial_cgroup
+
+    base = cgroup_base()
+    if base is not None:  # every wrapper's cgroup, used or not, is gone with the executor
+        assert not [p for p in (spare.pid, waiting.pid) if os.path.isdir(trial_cgroup(base, p))]

@@ -11,13 +11,13 @@ whose stdin closes without a launch, or whose lifeline closes first, exits at on
   starts, however it detaches (a new session, a double fork, ``setsid``, a cleared environment),
   is re-parented to the wrapper and never to init while the wrapper lives;
 - starts ARGV in a process group of its own and waits for it;
-- where its cgroup v2 folder is writable, moves the trial's process, once started, into a cgroup
-  of its own (``hpsweep-trial-<wrapper pid>``) that what the trial starts from then on inherits,
-  emptied when the trial ends (and removed by the controller once the wrapper exited): even a
-  killed wrapper leaves its trial's processes findable there. The move comes after the start
-  because a move between cgroups can take tens of milliseconds (the kernel waits for an RCU
-  grace period) and would delay every trial; a process the trial forks before it is moved stays
-  below the subreaper all the same;
+- where its cgroup v2 folder is writable, moves itself, while it waits for its launch, into a
+  cgroup of its own (``hpsweep-trial-<wrapper pid>``) that the trial and everything it starts
+  inherit, emptied when the trial ends (and removed by the controller once the wrapper exited):
+  even a killed wrapper leaves its trial's processes findable there. The move is made before
+  the launch because a move between cgroups can take tens of milliseconds (the kernel waits for
+  an RCU grace period), which would otherwise delay the trial or leave what it forks at once
+  outside the cgroup;
 - forwards SIGTERM, SIGINT and SIGHUP to the trial's process group (a stop), and on SIGUSR1
   kills the whole tree at once (the stop's grace period is over);
 - holds LIFELINE_FD, the read end of a pipe whose write end only the controller holds: when it
@@ -340,9 +340,10 @@ def main(argv: list[str]) -> int:
     os.set_inheritable(lifeline, False)
     become_subreaper()
     base = cgroup_base()
+    cgroup = enter_cgroup(base) if base is not None else None  # the trial is born in it
     launch = _read_launch(lifeline)
     if launch is None:
-        return 0
+        return 0  # its empty cgroup is the controller's to remove
     grace, exit_file, cwd, out, err, command, env = launch
     try:
         _redirect(os.devnull, 0, os.O_RDONLY)
@@ -358,7 +359,6 @@ def main(argv: list[str]) -> int:
             os.environ["PATH"] = env["PATH"]
         else:
             del os.environ["PATH"]
-    cgroup: str | None = None
     child = 0
 
     def forward(sig: int, _frame: object) -> None:
@@ -383,8 +383,6 @@ def main(argv: list[str]) -> int:
         print(f"hpsweep: cannot start {command[0]!r}: {exc.strerror or exc}", file=sys.stderr)
         return 127
     pidfd = os.pidfd_open(child)
-    if base is not None:
-        cgroup = enter_cgroup(base, child)
     lost = False
     while True:
         ready, _, _ = select.select([pidfd] if lost else [pidfd, lifeline], [], [])

@@ -348,7 +348,7 @@ class LocalExecutor(Executor):
                 proc.send(message)
                 return proc
             except OSError as exc:  # it died before its launch: end it, and start a fresh one
-                _end_wrapper(proc)
+                self._end_spare(proc)
                 if attempt == 1:
                     return exc
         raise AssertionError("unreachable")
@@ -398,6 +398,19 @@ class LocalExecutor(Executor):
         for tid in exited:
             events.extend(self._finish(self._runs.pop(tid)))
         return events
+
+    def _end_spare(self, proc: _Wrapper) -> None:
+        """End a wrapper that has no trial: its stdin closed, it exits at once (killed if it
+        does not), and its empty cgroup is removed."""
+        with contextlib.suppress(OSError):
+            proc.close_stdin()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if self._cgroup_base:
+            self._remove_cgroup(_wrap.trial_cgroup(self._cgroup_base, proc.pid))
 
     def _remove_cgroup(self, folder: str) -> None:
         try:
@@ -503,7 +516,7 @@ class LocalExecutor(Executor):
         while self._cgroups:
             self._remove_cgroup(self._cgroups.pop())
         if self._spare is not None:
-            _end_wrapper(self._spare)
+            self._end_spare(self._spare)
         self._spare = None
         if self._lifeline is not None:  # wrappers still running end their trees now
             for fd in (*self._lifeline, self._devnull):
@@ -516,18 +529,6 @@ class LocalExecutor(Executor):
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self._reaper.wait(timeout=self.kill_grace + 5)
             self._reaper = None
-
-
-def _end_wrapper(proc: _Wrapper) -> None:
-    """End a wrapper that has no trial: its stdin closed, it exits at once (killed if it does
-    not)."""
-    with contextlib.suppress(OSError):
-        proc.close_stdin()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def _write_json_atomic(path: str, data: dict[str, object]) -> None:
