@@ -13,9 +13,6 @@ import pytest
 from hpsweep.results import load_study_data, param_importance
 from hpsweep.results._forest import mdi_importances
 from hpsweep.results._importance import _optuna_importance, encoded_trials, param_columns
-from hpsweep.space import SearchSpace, Sweep
-from hpsweep.store import Store, StudyDir
-from hpsweep.trial import Report, TrialRecord, TrialState
 
 
 def _matrix(n: int, seed: int = 0) -> np.ndarray:
@@ -55,40 +52,6 @@ def test_agrees_with_scikit_learns_forest() -> None:
     forest = ensemble.RandomForestRegressor(n_estimators=64, max_depth=64, random_state=0)
     theirs = forest.fit(x, y).feature_importances_
     assert np.abs(ours - theirs).max() < 0.05, (ours, theirs)  # both seeded: no flakiness
-
-
-def _study(root: Path, n: int) -> Path:
-    """A finished study where loss depends on ``lr`` only (``width`` and ``opt`` are noise)."""
-    rng = np.random.default_rng(7)
-    study = StudyDir(root)
-    root.mkdir(parents=True)
-    space = (SearchSpace().add_float("lr", 1e-5, 1e-1, log=True).add_int("width", 16, 256)
-             .add_categorical("opt", ["sgd", "adam", "adamw"]))
-    options = {"metrics": ["loss"], "modes": ["min"], "command": ["python", "t.py"]}
-    study.write_sweep({"format": 1, "options": options,
-                       "sweep": Sweep(space=space, command=("python", "t.py")).to_dict()})
-    store = Store.create(study.db, name="mdi", spec={"options": options})
-    with store.batch():
-        for tid in range(n):
-            config = {"lr": float(10 ** rng.uniform(-5, -1)), "width": int(rng.integers(16, 257)),
-                      "opt": str(rng.choice(["sgd", "adam", "adamw"]))}
-            trial = TrialRecord(trial_id=tid, config=config, state=TrialState.RUNNING,
-                                created=float(tid), trial_dir=str(study.trial_dir(tid)))
-            store.add_trial(trial)
-            loss = (np.log10(config["lr"]) + 3) ** 2
-            store.add_report(Report(tid, 1, {"loss": loss}, float(tid), 0))
-            trial.last_metrics = {"loss": loss}
-            trial.state = TrialState.FAILED if tid % 10 == 9 else TrialState.COMPLETED
-            trial.finished = tid + 0.5
-            store.update_trial(trial, event="end", time=tid + 0.5,
-                               data={"state": trial.state.value})
-    store.close()
-    return root
-
-
-@pytest.fixture(scope="module")
-def lr_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _study(tmp_path_factory.mktemp("mdi") / "study", 400)
 
 
 def test_a_study_where_one_parameter_decides(lr_study: Path) -> None:

@@ -1,23 +1,21 @@
-"""Plotly figures of a study (self-contained HTML). Parallel coordinates and slices are Optuna's
-Plotly plots; history, importance, learning curves and the seed spread are drawn here. The
-learning curves are thinned (:func:`~hpsweep.results._series.curves`) and drawn as a few traces,
-one per band of last values, with gaps between trials, not a trace per trial."""
+"""Plotly figures of a study (self-contained HTML), every one drawn here from arrays (history,
+importance, slices, parallel coordinates, learning curves, seed spread). The learning curves
+are thinned (:func:`~hpsweep.results._series.curves`) and drawn as a few traces, one per band
+of last values, with gaps between trials, not a trace per trial."""
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import optuna
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from hpsweep.results._series import Curve, curves, history, seed_spread
+from hpsweep.results._series import Curve, Slice, curves, history, seed_spread, slices
 from hpsweep.results._study import StudyData
 
-__all__ = ["html_curves", "html_history", "html_importance", "html_optuna", "html_seeds"]
+__all__ = ["html_curves", "html_history", "html_importance", "html_parallel", "html_seeds",
+           "html_slice"]
 
 BANDS = 8  # colour bands of the learning curves, by last value
 
@@ -67,15 +65,39 @@ def html_seeds(data: StudyData) -> go.Figure:
     return fig
 
 
-def html_optuna(plot: Callable[..., Any], study: optuna.Study, data: StudyData, **kw: Any
-                ) -> go.Figure:
-    """Run one of ``optuna.visualization``'s Plotly plots."""
-    if data.is_multi_objective:
-        kw.setdefault("target", lambda t: t.values[0])
-        kw.setdefault("target_name", data.metric)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return plot(study, **kw)
+def html_slice(data: StudyData, *, found: list[Slice] | None = None) -> go.Figure:
+    """The objective against each parameter (:func:`~hpsweep.results._series.slices`), the
+    panels sharing the objective's axis, the points coloured by trial id (one colour bar)."""
+    found = slices(data) if found is None else found
+    fig = make_subplots(rows=1, cols=max(len(found), 1), shared_yaxes=True)
+    ids = np.concatenate([s.trial_ids for s in found]) if found else np.zeros(0)
+    low, high = (float(ids.min()), float(ids.max())) if ids.size else (0.0, 1.0)
+    for col, part in enumerate(found, start=1):
+        labels = [str(c) for c in part.choices] if part.choices is not None else None
+        x = np.asarray(labels, dtype=object)[part.x.astype(int)] if labels else part.x
+        marker: dict[str, Any] = {"color": part.trial_ids, "colorscale": "Blues",
+                                  "cmin": low, "cmax": high, "showscale": col == 1,
+                                  "line": {"width": 0.5, "color": "grey"}}
+        if col == 1:
+            marker["colorbar"] = {"title": {"text": "trial"}}
+        fig.add_trace(go.Scatter(x=x, y=part.y, mode="markers", marker=marker,
+                                 customdata=part.trial_ids, showlegend=False, name=part.param,
+                                 hovertemplate=f"trial %{{customdata}}<br>{part.param} %{{x}}<br>"
+                                               f"{data.metric} %{{y}}<extra></extra>"),
+                      row=1, col=col)
+        fig.update_xaxes(title_text=part.param, row=1, col=col)
+        if labels is not None:
+            fig.update_xaxes(type="category", categoryorder="array", categoryarray=labels,
+                             row=1, col=col)
+        elif part.log and part.x.size and (part.x > 0).all():
+            fig.update_xaxes(type="log", row=1, col=col)
+    fig.update_yaxes(title_text=data.metric, row=1, col=1)
+    n = len(found[0].y) if found else 0
+    fig.update_layout(title=f"{data.name}: {data.metric} against each parameter "
+                            f"({n} completed trials)")
+    if len(found) > 3:
+        fig.update_layout(width=300 * len(found))  # each panel keeps a useful width
+    return fig
 
 
 def html_curves(data: StudyData, metric: str | None = None, *,

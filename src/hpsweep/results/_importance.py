@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from optuna.trial import FrozenTrial
 
 __all__ = ["FANOVA_MAX_TRIALS", "FEW_TRIALS", "METHODS", "encoded_trials", "importance_note",
-           "make_evaluator", "param_columns", "param_importance", "resolve_method"]
+           "make_evaluator", "param_columns", "param_importance", "param_kinds", "resolve_method"]
 
 METHODS = ("auto", "fanova", "ped-anova", "mdi")
 FANOVA_MAX_TRIALS = 300
@@ -194,21 +194,29 @@ def param_columns(data: StudyData, trials: Sequence[TrialRecord] | None = None
     """Each searched parameter of ``trials`` (default: the study's) with its kind, as the
     Optuna conversion (:func:`hpsweep.results._optuna.infer_distributions`) decides it: ``()``
     for a number, the choices for a categorical; constants are left out."""
+    return {name: kind for name, (kind, _) in param_kinds(data, trials).items()}
+
+
+def param_kinds(data: StudyData, trials: Sequence[TrialRecord] | None = None
+                ) -> dict[str, tuple[tuple[Any, ...], bool]]:
+    """:func:`param_columns` with, for each parameter, whether its axis is logarithmic (a
+    number the space declares on a log scale, with every value inside its range)."""
     space = data.space()
     params: dict[str, Param] = dict(space.params) if space is not None else {}
     seen: dict[str, list[Any]] = {}
     for trial in data.trials if trials is None else trials:
         for key, value in trial.config.items():
             seen.setdefault(key, []).append(value)
-    out: dict[str, tuple[Any, ...]] = {}
+    out: dict[str, tuple[tuple[Any, ...], bool]] = {}
     for name, values in seen.items():
         kind = _declared(params[name], values) if name in params else None
+        log = kind == () and bool(getattr(params.get(name), "log", False))
         if kind is None:
             distinct = tuple(dict.fromkeys(_choice(v) for v in values))
             if len(distinct) < 2:
                 continue  # one value: a constant here, whatever the space says
             kind = () if all(_is_number(v) for v in values) else distinct
-        out[name] = kind
+        out[name] = (kind, log)
     return out
 
 
