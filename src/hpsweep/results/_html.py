@@ -101,7 +101,8 @@ def html_slice(data: StudyData, *, found: list[Slice] | None = None) -> go.Figur
 
 
 def html_curves(data: StudyData, metric: str | None = None, *,
-               found: list[Curve] | None = None) -> go.Figure:
+               found: list[Curve] | None = None, winners: set[int] | None = None
+               ) -> go.Figure:
     """The learning curves of every trial (thinned), coloured in :data:`BANDS` bands of their
     last value, the best configuration's runs on top. Each band is one trace, its trials
     separated by gaps (NumPy arrays: Plotly checks them at once, not value by value)."""
@@ -111,8 +112,9 @@ def html_curves(data: StudyData, metric: str | None = None, *,
 
     metric = metric or data.metric
     found = curves(data, metric) if found is None else found
-    groups = study_groups(data)
-    winners = set(groups[0].trial_ids) if groups and groups[0].mean is not None else set()
+    if winners is None:  # the best configuration's runs
+        groups = study_groups(data)
+        winners = set(groups[0].trial_ids) if groups and groups[0].mean is not None else set()
     finals = np.asarray([c.last for c in found] or [0.0])
     edges = np.linspace(float(finals.min()), float(finals.max()), BANDS + 1)
     colours = sample_colorscale("Viridis", [(b + 0.5) / BANDS for b in range(BANDS)])

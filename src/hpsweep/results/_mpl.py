@@ -114,7 +114,7 @@ def mpl_slice(data: StudyData, *, found: list[Slice] | None = None) -> Figure:
 
 
 def mpl_curves(data: StudyData, metric: str | None = None, *,
-               found: list[Curve] | None = None) -> Figure:
+               found: list[Curve] | None = None, winners: set[int] | None = None) -> Figure:
     """One learning curve per trial (its reports of ``metric`` by step, thinned as
     :func:`~hpsweep.results._series.curves` says), coloured by the last value, so that many
     trials stay readable without a legend. The curves are one ``LineCollection``; the best
@@ -128,8 +128,9 @@ def mpl_curves(data: StudyData, metric: str | None = None, *,
 
     metric = metric or data.metric
     found = curves(data, metric) if found is None else found
-    groups = study_groups(data)
-    winners = set(groups[0].trial_ids) if groups and groups[0].mean is not None else set()
+    if winners is None:  # the best configuration's runs
+        groups = study_groups(data)
+        winners = set(groups[0].trial_ids) if groups and groups[0].mean is not None else set()
     fig = Figure(figsize=(8, 4.5), layout="constrained")
     ax = fig.subplots()
     finals = [c.last for c in found] or [0.0]

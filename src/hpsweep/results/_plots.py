@@ -40,9 +40,29 @@ def available_kinds(data: StudyData) -> list[str]:
 
 
 def _repeated(data: StudyData) -> bool:
+    return any(g.n > 1 for g in _groups(data))
+
+
+_LAST_GROUPS: list[tuple[StudyData, list[Any]]] = []
+
+
+def _groups(data: StudyData) -> list[Any]:
+    """``study_groups(data)``, ranked once for the study last asked about (the kinds and both
+    formats of the learning curves read the same ranking)."""
     from hpsweep._groups import study_groups
 
-    return any(g.n > 1 for g in study_groups(data))
+    last = _LAST_GROUPS[0] if _LAST_GROUPS else None
+    if last is not None and last[0] is data:
+        return last[1]
+    groups = study_groups(data)
+    _LAST_GROUPS[:] = [(data, groups)]
+    return groups
+
+
+def _winners(data: StudyData) -> set[int]:
+    """The trial ids of the best configuration's runs (drawn on top of the learning curves)."""
+    groups = _groups(data)
+    return set(groups[0].trial_ids) if groups and groups[0].mean is not None else set()
 
 
 def _check(kind: str) -> None:
@@ -108,7 +128,7 @@ def mpl_figure(kind: str, data: StudyData, *, ctx: _Context | None = None) -> An
     if kind == "seeds":
         return _mpl.mpl_seeds(data)
     if kind == "curves":
-        return _mpl.mpl_curves(data, found=ctx.curves)
+        return _mpl.mpl_curves(data, found=ctx.curves, winners=_winners(data))
     if kind == "parallel":
         return _mpl.mpl_parallel(data)
     return _mpl.mpl_slice(data, found=ctx.slices)
@@ -128,7 +148,7 @@ def html_figure(kind: str, data: StudyData, *, ctx: _Context | None = None) -> A
     if kind == "seeds":
         return _html.html_seeds(data)
     if kind == "curves":
-        return _html.html_curves(data, found=ctx.curves)
+        return _html.html_curves(data, found=ctx.curves, winners=_winners(data))
     if kind == "parallel":
         return _html.html_parallel(data)
     return _html.html_slice(data, found=ctx.slices)

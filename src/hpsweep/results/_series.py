@@ -124,8 +124,9 @@ def thin_indices(values: Sequence[float | None], mode: str, limit: int) -> list[
     keep = {0, n - 1}
     valued = [i for i, v in enumerate(values) if v is not None]
     if valued:
-        sign = 1.0 if mode == "min" else -1.0
-        keep |= {valued[0], valued[-1], min(valued, key=lambda i: sign * float(values[i] or 0.0))}
+        scores = [float(values[i] or 0.0) for i in valued]
+        best = scores.index(min(scores) if mode == "min" else max(scores))  # the first best
+        keep |= {valued[0], valued[-1], valued[best]}
     room = limit - len(keep)
     if room > 0:
         rest = [i for i in range(n) if i not in keep]
@@ -149,6 +150,8 @@ class Curve:
 
 
 def _finite(value: Any) -> float | None:
+    if type(value) is float:  # most metrics: no isinstance chain
+        return value if math.isfinite(value) else None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if math.isfinite(value) else None
