@@ -93,3 +93,20 @@ def test_mdi_loads_neither_optuna_nor_scikit_learn(lr_study: Path) -> None:
             "print(sorted(m for m in ('optuna', 'sklearn', 'scipy', 'pandas') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_mdi_of_another_metric_and_of_few_trials(lr_study: Path, importance_study: Path) -> None:
+    data = load_study_data(importance_study)  # acc = 1 - final: a decides, c does nothing
+    scores = param_importance(data, metric="acc", method="mdi")
+    assert max(scores, key=scores.__getitem__) == "a" and scores["c"] < scores["b"]
+    assert param_importance(data, method="mdi") == param_importance(data, method="mdi")
+    assert param_importance(data, metric="nothing", method="mdi") == {}
+    many = load_study_data(lr_study)
+    assert param_importance(many) == param_importance(many, method="mdi")  # auto above 300
+
+
+def test_mdi_of_a_two_objective_study_explains_the_first(multi_study: Path) -> None:
+    data = load_study_data(multi_study)
+    kinds = param_columns(data)
+    assert set(kinds) == {"x"} and sorted(kinds["x"]) == [0, 1, 2, 3]  # grid choices: one-hot
+    assert param_importance(data, method="mdi") == {"x": 1.0}

@@ -94,9 +94,27 @@ def param_importance(data: StudyData, *, metric: str | None = None, method: str 
 
 
 def _n_comparable(data: StudyData, metric: str) -> int:
-    """How many trials Optuna's evaluators would compare: completed, every objective finite
-    (Optuna's COMPLETE) and ``metric`` finite."""
-    return sum(1 for t in _complete(data) if trial_value(t, metric) is not None)
+    """How many trials ``auto`` counts, as it did on the Optuna study: the COMPLETE ones
+    (completed, every objective finite), for a metric that is not an objective those that
+    report it as a number."""
+    if metric in data.metrics:
+        return len(_complete(data))
+    return sum(1 for t in _complete(data) if _reported(t.last_metrics.get(metric)) is not None)
+
+
+def _reported(value: Any) -> float | None:
+    """A metric's value as the Optuna conversion's user attribute carries it: a number (not a
+    boolean), non-finite values included."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _target(trial: TrialRecord, metric: str, objective: bool) -> float | None:
+    """The value importance explains for ``trial``: the objective's value as the conversion
+    stores it, or another metric's last number; None unless finite."""
+    value = trial_value(trial, metric) if objective else _reported(trial.last_metrics.get(metric))
+    return value if value is not None and math.isfinite(value) else None
 
 
 def _complete(data: StudyData) -> list[TrialRecord]:
@@ -231,7 +249,8 @@ def encoded_trials(data: StudyData, metric: str | None = None
     kinds = param_columns(data, [t for t in data.trials if t.state is TrialState.COMPLETED])
     complete = _complete(data)
     names = sorted(n for n in kinds if all(n in t.config for t in complete))
-    rows = [t for t in complete if trial_value(t, metric) is not None]
+    objective = metric in data.metrics
+    rows = [t for t in complete if _target(t, metric, objective) is not None]
     if not names or not rows:
         return None
     columns: list[int] = []
@@ -248,16 +267,13 @@ def encoded_trials(data: StudyData, metric: str | None = None
             block = np.asarray(raw, dtype=float)[:, None]
             columns.append(i)
         blocks.append(block)
-    y = np.asarray([trial_value(t, metric) for t in rows], dtype=float)
+    y = np.asarray([_target(t, metric, objective) for t in rows], dtype=float)
     return names, columns, np.hstack(blocks), y
 
 
 def _user_metric(trial: FrozenTrial, metric: str) -> float | None:
     metrics: dict[str, Any] = trial.user_attrs.get("metrics", {})
-    value = metrics.get(metric)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
+    return _reported(metrics.get(metric))
 
 
 FEW_TRIALS = 20  # below this many completed trials importance carries a caveat
