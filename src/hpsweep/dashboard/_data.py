@@ -328,10 +328,11 @@ def study_bundle(info: StudyData, study_id: str, *, curve_points: int | None = N
     }
 
 
-def _manifest(path: Path) -> dict[str, Any]:
+def _manifest(path: str | Path) -> dict[str, Any]:
     try:
-        return dict(json.loads(path.read_text()))
-    except (OSError, ValueError):
+        with open(path, encoding="utf-8") as fh:
+            return dict(json.load(fh))
+    except (OSError, ValueError, TypeError):
         return {}
 
 
@@ -403,7 +404,7 @@ def _detail(info: StudyData, trial: TrialRecord, history: list[dict[str, Any]],
             limit: int | None, folders: _Folders, *, row: dict[str, Any] | None = None
             ) -> dict[str, Any]:
     folder = folders.folder(trial)
-    manifest = _manifest(Path(folder, "manifest.json"))
+    manifest = _manifest(os.path.join(folder, "manifest.json"))
     relative = folders.relative(folder)
     files = [f"{relative}/{name}" for name in ("stdout.log", "stderr.log")
              if relative is not None and os.path.isfile(os.path.join(folder, name))]
