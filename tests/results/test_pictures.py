@@ -104,3 +104,16 @@ def test_plots_of_a_large_study_build_no_optuna_study(lr_study: Path, tmp_path: 
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, env={**os.environ, "MPLBACKEND": "Agg"})
     assert done.stdout.split("\n")[0] == "10 []"  # five kinds, PNG and HTML each
+
+
+def test_slices_of_one_parameter_and_of_none(seeded_study: Path) -> None:
+    from hpsweep.results._html import html_slice
+    from hpsweep.results._mpl import mpl_slice
+
+    data = load_study_data(seeded_study)  # x in [1, 2, 3.5]; the seed argument is a constant
+    fig = mpl_figure("slice", data)
+    assert fig.axes[0].get_xlabel() == "x" and len(fig.axes) == 2  # one panel, its colour bar
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["1", "2", "3.5"]
+    empty = mpl_slice(data, found=[])
+    assert "no searched parameter varies" in [t.get_text() for t in empty.axes[0].texts]
+    assert len(html_slice(data, found=[]).data) == 0
