@@ -1,15 +1,18 @@
-"""Mean decrease in impurity (MDI) of a regression random forest, in NumPy, all trees grown at once.
+"""Mean decrease in impurity (MDI) of a regression random forest, in NumPy, trees grown together.
 
 Breiman's random forest (2001) with CART regression trees and the importance of a feature as the
 total decrease in squared error of the splits on it (Breiman, Friedman, Olshen & Stone, 1984),
 with the settings of Optuna's ``MeanDecreaseImpurityImportanceEvaluator``: 64 trees, each on a
-bootstrap sample of the rows, every feature considered at every split (no feature sampling), grown
-until a node is pure, holds one distinct row, or is 64 deep. A tree's importances are normalised
+bootstrap sample of the rows, every feature considered at every split (Breiman draws a subset
+per split; with all of them the forest is bagged CART, as scikit-learn's default regressor),
+grown until a node is pure, holds one distinct row, or is 64 deep; two values closer than 1e-7 are
+never split apart (scikit-learn's rule). A tree's importances are normalised
 to sum 1 and the forest's are their mean, normalised again (as scikit-learn does).
 
-Where it departs from the paper and from scikit-learn's forest: the trees are grown level by level
-and all together (one pass of array operations per level over every tree's rows, which keeps the
-cost in NumPy rather than in Python per node; a fully grown tree is the same either way); a
+Where it departs from the paper and from scikit-learn's forest: the trees are grown level by level,
+:data:`_CHUNK` of them together (one pass of array operations per level over those trees' rows,
+which keeps the cost in NumPy rather than in Python per node; a fully grown tree is the same
+either way); the target is summed in 61-bit fixed point (exact sums, whatever the order); a
 bootstrap sample is held as weights on the distinct rows drawn (scikit-learn does the same); a
 threshold lies midway between two adjacent distinct values; among features with equal best
 decrease, the first in an order drawn at random at each level wins (scikit-learn draws the order
@@ -38,19 +41,39 @@ def mdi_importances(x: np.ndarray, y: np.ndarray, *, n_trees: int = 64, max_dept
         return np.zeros(d)
     rng = np.random.default_rng(seed)
     counts = np.stack([np.bincount(rng.integers(0, n, n), minlength=n) for _ in range(n_trees)])
-    tree, sample = np.nonzero(counts)  # one row per distinct sample of each tree's bootstrap
-    weight = counts[tree, sample]
     y = y - y.mean()  # the decreases do not change; the sums below stay small
     spread = float(np.abs(y).max())
     if not spread > 0:
         return np.zeros(d)  # a constant target: no split decreases anything
+    distinct = [np.unique(x[:, f]) for f in range(d)]
+    # a few trees at a time: their arrays stay small enough for the processor's caches
+    gains = np.concatenate([_grow(x, y, counts[i:i + _CHUNK], distinct, spread, max_depth, rng)
+                            for i in range(0, n_trees, _CHUNK)])
+    per_tree = gains.sum(axis=1)
+    grown = per_tree > 0
+    if not grown.any():
+        return np.zeros(d)
+    mean = (gains[grown] / per_tree[grown, None]).mean(axis=0)
+    return np.asarray(mean / mean.sum())
+
+
+_CHUNK = 16  # trees grown together
+
+
+def _grow(x: np.ndarray, y: np.ndarray, counts: np.ndarray, distinct: list[np.ndarray],
+          spread: float, max_depth: int, rng: np.random.Generator) -> np.ndarray:
+    """The total decrease in squared error per (tree, feature) of the trees whose bootstrap
+    counts are the rows of ``counts``."""
+    n, d = x.shape
+    n_trees = len(counts)
+    tree, sample = np.nonzero(counts)  # one row per distinct sample of each tree's bootstrap
+    weight = counts[tree, sample]
     # the weighted targets in fixed point: integer sums are exact and the same in any order
     scale = 2.0 ** 61 / (spread * n_trees * n)
     wy = weight * np.round(y * scale).astype(np.int64)[sample]
     wy2 = weight * (y * y)[sample]
     gains = np.zeros((n_trees, d))
     flat = x.ravel()
-    distinct = [np.unique(x[:, f]) for f in range(d)]
     grouped = {f: np.searchsorted(distinct[f], x[sample, f]) for f in range(d)
                if len(distinct[f]) <= _FEW}  # split by the sums per value
     sorted_ = [f for f in range(d) if f not in grouped]  # split along the sorted values
@@ -142,12 +165,7 @@ def mdi_importances(x: np.ndarray, y: np.ndarray, *, n_trees: int = 64, max_dept
             regrouped.append(moved)
         rows, cols = regrouped[0][0], regrouped[1:]
         size, node_tree = child_size[live], np.repeat(node_tree, 2)[live]
-    per_tree = gains.sum(axis=1)
-    grown = per_tree > 0
-    if not grown.any():
-        return np.zeros(d)
-    mean = (gains[grown] / per_tree[grown, None]).mean(axis=0)
-    return np.asarray(mean / mean.sum())
+    return gains
 
 
 _FEW = 8  # features with at most this many distinct values are split by the sums per value
