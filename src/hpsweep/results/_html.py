@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from hpsweep.results._series import Curve, Slice, curves, history, seed_spread, slices
+from hpsweep.results._series import Curve, History, Slice, curves, history, seed_spread, slices
 from hpsweep.results._study import StudyData
 
 __all__ = ["html_curves", "html_history", "html_importance", "html_parallel", "html_seeds",
@@ -20,8 +20,9 @@ __all__ = ["html_curves", "html_history", "html_importance", "html_parallel", "h
 BANDS = 8  # colour bands of the learning curves, by last value
 
 
-def html_history(data: StudyData, metric: str | None = None) -> go.Figure:
-    h = history(data, metric)
+def html_history(data: StudyData, metric: str | None = None, *, found: History | None = None
+                 ) -> go.Figure:
+    h = history(data, metric) if found is None else found
     fig = make_subplots(rows=1, cols=2, subplot_titles=("best so far over trials",
                                                         "best so far over time"))
     a = np.asarray  # arrays: Plotly checks them at once, not value by value

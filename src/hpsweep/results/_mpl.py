@@ -10,23 +10,27 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from hpsweep.results._series import Curve, Slice, curves, history, seed_spread, slices
+from hpsweep.results._series import Curve, History, Slice, curves, history, seed_spread, slices
 from hpsweep.results._study import StudyData
 
 __all__ = ["Axis", "ParallelAxes", "mpl_curves", "mpl_history", "mpl_importance", "mpl_parallel",
            "mpl_seeds", "mpl_slice", "parallel_axes"]
 
 
-def mpl_history(data: StudyData, metric: str | None = None) -> Figure:
+def mpl_history(data: StudyData, metric: str | None = None, *, found: History | None = None
+                ) -> Figure:
     """Objective per trial with the best so far, by trial number and by wall-clock time."""
-    h = history(data, metric)
+    h = history(data, metric) if found is None else found
+    a = np.asarray  # arrays: Matplotlib masks a sequence value by value
     fig = Figure(figsize=(11, 4.2), layout="constrained")
     ax_trial, ax_time = fig.subplots(1, 2)
-    ax_trial.scatter(h.trial_ids, h.values, s=18, color="tab:blue", label=h.metric)
-    ax_trial.step(h.trial_ids, h.best_by_trial, where="post", color="tab:red", label="best so far")
+    ax_trial.scatter(a(h.trial_ids), a(h.values), s=18, color="tab:blue", label=h.metric)
+    ax_trial.step(a(h.trial_ids), a(h.best_by_trial), where="post", color="tab:red",
+                  label="best so far")
     ax_trial.set(xlabel="trial", ylabel=h.metric, title="best so far over trials")
-    ax_time.scatter(h.elapsed, h.values_by_time, s=18, color="tab:blue", label=h.metric)
-    ax_time.step(h.elapsed, h.best_by_time, where="post", color="tab:red", label="best so far")
+    ax_time.scatter(a(h.elapsed), a(h.values_by_time), s=18, color="tab:blue", label=h.metric)
+    ax_time.step(a(h.elapsed), a(h.best_by_time), where="post", color="tab:red",
+                 label="best so far")
     ax_time.set(xlabel="seconds since the first start", ylabel=h.metric,
                 title="best so far over time")
     for ax in (ax_trial, ax_time):

@@ -19,7 +19,7 @@ from typing import Any
 
 from hpsweep.errors import UsageError
 from hpsweep.results._importance import param_importance, resolve_method
-from hpsweep.results._series import Curve, Slice, curves, slices
+from hpsweep.results._series import Curve, History, Slice, curves, history, slices
 from hpsweep.results._study import StudyData
 from hpsweep.trial import TrialState
 
@@ -80,6 +80,14 @@ class _Context:
         self._scores: dict[str, float] | None = None
         self._curves: list[Curve] | None = None
         self._slices: list[Slice] | None = None
+        self._history: History | None = None
+
+    @property
+    def history(self) -> History:
+        """The objective per trial and the best so far, shared by the PNG and the HTML."""
+        if self._history is None:
+            self._history = history(self.data)
+        return self._history
 
     @property
     def curves(self) -> list[Curve]:
@@ -122,7 +130,7 @@ def mpl_figure(kind: str, data: StudyData, *, ctx: _Context | None = None) -> An
     _check(kind)
     ctx = ctx or _Context(data)
     if kind == "history":
-        return _mpl.mpl_history(data)
+        return _mpl.mpl_history(data, found=ctx.history)
     if kind == "importance":
         return _mpl.mpl_importance(ctx.scores, title=ctx.importance_title, note=ctx.importance_note)
     if kind == "seeds":
@@ -141,7 +149,7 @@ def html_figure(kind: str, data: StudyData, *, ctx: _Context | None = None) -> A
     _check(kind)
     ctx = ctx or _Context(data)
     if kind == "history":
-        return _html.html_history(data)
+        return _html.html_history(data, found=ctx.history)
     if kind == "importance":
         return _html.html_importance(ctx.scores, title=ctx.importance_title,
                                      note=ctx.importance_note)
