@@ -5,7 +5,7 @@ of last values, with gaps between trials, not a trace per trial."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -13,6 +13,9 @@ from plotly.subplots import make_subplots
 
 from hpsweep.results._series import Curve, History, Slice, curves, history, seed_spread, slices
 from hpsweep.results._study import StudyData
+
+if TYPE_CHECKING:
+    from hpsweep.results._mpl import ParallelAxes
 
 __all__ = ["html_curves", "html_history", "html_importance", "html_parallel", "html_seeds",
            "html_slice"]
@@ -153,12 +156,13 @@ def html_curves(data: StudyData, metric: str | None = None, *,
     return fig
 
 
-def html_parallel(data: StudyData, metric: str | None = None) -> go.Figure:
+def html_parallel(data: StudyData, metric: str | None = None, *,
+                  found: ParallelAxes | None = None) -> go.Figure:
     """Parallel coordinates of the completed trials (the axes of the PNG's
     :func:`~hpsweep.results._mpl.parallel_axes`), coloured by the objective."""
     from hpsweep.results._mpl import parallel_axes
 
-    axes = parallel_axes(data, metric)
+    axes = parallel_axes(data, metric) if found is None else found
     dims = []
     for axis in axes.columns:
         dim: dict[str, Any] = {"label": axis.name, "values": np.asarray(axis.values),

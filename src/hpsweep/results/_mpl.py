@@ -237,7 +237,8 @@ def parallel_axes(data: StudyData, metric: str | None = None) -> ParallelAxes:
     return ParallelAxes(metric, data.mode_of(metric), tuple(columns), tuple(values))
 
 
-def mpl_parallel(data: StudyData, metric: str | None = None) -> Figure:
+def mpl_parallel(data: StudyData, metric: str | None = None, *,
+                 found: ParallelAxes | None = None) -> Figure:
     """Parallel coordinates of the completed trials (:func:`parallel_axes`), one line per trial
     coloured by the objective, all in one ``LineCollection``; the best trial on top in red."""
     from matplotlib import colormaps
@@ -245,7 +246,7 @@ def mpl_parallel(data: StudyData, metric: str | None = None) -> Figure:
     from matplotlib.collections import LineCollection
     from matplotlib.colors import Normalize
 
-    axes = parallel_axes(data, metric)
+    axes = parallel_axes(data, metric) if found is None else found
     fig = Figure(figsize=(max(8.0, 1.8 * len(axes.columns)), 4.8), layout="constrained")
     ax = fig.subplots()
     ax.set(title=f"{data.name}: parallel coordinates of {axes.n} completed trials "

@@ -81,6 +81,16 @@ class _Context:
         self._curves: list[Curve] | None = None
         self._slices: list[Slice] | None = None
         self._history: History | None = None
+        self._parallel: Any = None
+
+    @property
+    def parallel(self) -> Any:
+        """The parallel coordinates' axes, shared by the PNG and the HTML."""
+        if self._parallel is None:
+            from hpsweep.results._mpl import parallel_axes
+
+            self._parallel = parallel_axes(self.data)
+        return self._parallel
 
     @property
     def history(self) -> History:
@@ -138,7 +148,7 @@ def mpl_figure(kind: str, data: StudyData, *, ctx: _Context | None = None) -> An
     if kind == "curves":
         return _mpl.mpl_curves(data, found=ctx.curves, winners=_winners(data))
     if kind == "parallel":
-        return _mpl.mpl_parallel(data)
+        return _mpl.mpl_parallel(data, found=ctx.parallel)
     return _mpl.mpl_slice(data, found=ctx.slices)
 
 
@@ -158,7 +168,7 @@ def html_figure(kind: str, data: StudyData, *, ctx: _Context | None = None) -> A
     if kind == "curves":
         return _html.html_curves(data, found=ctx.curves, winners=_winners(data))
     if kind == "parallel":
-        return _html.html_parallel(data)
+        return _html.html_parallel(data, found=ctx.parallel)
     return _html.html_slice(data, found=ctx.slices)
 
 
