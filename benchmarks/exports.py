@@ -4,7 +4,7 @@ A synthetic study is written through the store (``--trials`` trials with a log-u
 integer and a categorical parameter, 5-20 reports of a learning curve each; most completed, some
 stopped early as a multi-fidelity scheduler would, a few failed; start, decision and end events
 as the controller writes them). Then each command runs as a real ``hpsweep`` subprocess and its
-wall time is printed in one table:
+wall time and CPU time (the child's user + system) are printed in one table:
 
 - ``hpsweep report DIR`` (and whether pandas was imported, from ``-X importtime``),
 - ``hpsweep export DIR --optuna study.log`` (an Optuna journal file) and
@@ -185,7 +185,11 @@ def main() -> None:
     parser.add_argument("--old", type=Path, help="another source tree to time side by side")
     parser.add_argument("--peers", action="store_true", help="time Optuna's own tools too")
     parser.add_argument("--skip", action="append", default=[],
-                        help="leave out commands whose name contains this text")
+                        help="leave out commands whose name contains this text (the names: "
+                             "report, export --optuna study.log (journal), export --optuna "
+                             "sqlite:///study.db, dashboard --export dash.html, plot (PNG + "
+                             "HTML); 'export' matches the dashboard too: skip the Optuna "
+                             "exports with 'journal' and 'sqlite')")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)

@@ -178,3 +178,21 @@ def test_export_bounds_the_curves_and_keeps_the_live_answers(tmp_path: Path) -> 
         assert answers[path] == json.loads(app.get(path, {}).body)
     live = json.loads(app.get("/api/studies/0", {}).body)
     assert len(live["trials"][0]["reports"]) == 3000  # the live page is not thinned
+
+
+def test_every_exported_answer_is_the_live_servers(real_study: Path, tmp_path: Path) -> None:
+    """A real study (trial folders with logs and manifests, short curves that need no
+    thinning): the study list, the importance and every trial page in the file are the answers
+    the live server gives, built in one pass instead of one request each."""
+    from hpsweep.dashboard import Dashboard, export_html
+
+    app = Dashboard(studies=[real_study])
+    html = export_html(app, tmp_path / "out.html").read_text()
+    start = html.index("window.HPSWEEP_EMBED = ") + len("window.HPSWEEP_EMBED = ")
+    answers = json.loads(html[start:html.index(";</script>", start)])["answers"]
+    pages = [p for p in answers if "/trials/" in p]
+    assert pages and len(pages) == len(answers["/api/studies/0"]["trials"])
+    for path in ["/api/studies", "/api/studies/0/importance", *pages]:
+        assert answers[path] == json.loads(app.get(path, {}).body), path
+    page = answers[pages[0]]
+    assert page["argv"] and page["files"] and page["history"]

@@ -5,10 +5,14 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 from tests.conftest import PY
 
 from hpsweep.cli.main import main
+from hpsweep.space import SearchSpace, Sweep
+from hpsweep.store import Store, StudyDir
+from hpsweep.trial import Report, TrialRecord, TrialState
 
 # loss depends strongly on a, weakly on b, not at all on c; three reports per trial.
 IMPORTANCE = """
@@ -84,3 +88,42 @@ def multi_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
          "--parallel", "2", "--seed", "5", "--strategy", "tpe", "--num-trials", "8"],
         ["--x", "[0, 1, 2, 3]"],
     )
+
+
+def write_lr_study(root: Path, n: int) -> Path:
+    """A finished study written straight through the store (no processes): ``n`` trials of a
+    log-uniform ``lr``, an integer ``width`` and a categorical ``opt``, where the loss depends on
+    ``lr`` only; every tenth trial failed."""
+    rng = np.random.default_rng(7)
+    study = StudyDir(root)
+    root.mkdir(parents=True)
+    space = (SearchSpace().add_float("lr", 1e-5, 1e-1, log=True).add_int("width", 16, 256)
+             .add_categorical("opt", ["sgd", "adam", "adamw"]))
+    options = {"metrics": ["loss"], "modes": ["min"], "command": ["python", "t.py"]}
+    study.write_sweep({"format": 1, "options": options,
+                       "sweep": Sweep(space=space, command=("python", "t.py")).to_dict()})
+    store = Store.create(study.db, name="lr", spec={"options": options})
+    with store.batch():
+        for tid in range(n):
+            config = {"lr": float(10 ** rng.uniform(-5, -1)), "width": int(rng.integers(16, 257)),
+                      "opt": str(rng.choice(["sgd", "adam", "adamw"]))}
+            trial = TrialRecord(trial_id=tid, config=config, state=TrialState.RUNNING,
+                                created=float(tid), trial_dir=str(study.trial_dir(tid)))
+            store.add_trial(trial)
+            loss = (np.log10(config["lr"]) + 3) ** 2
+            for step in (1, 2):
+                store.add_report(Report(tid, step, {"loss": loss + 1.0 / step}, tid + step / 4,
+                                        step - 1))
+            trial.last_metrics = {"loss": loss + 0.5}
+            trial.state = TrialState.FAILED if tid % 10 == 9 else TrialState.COMPLETED
+            trial.started, trial.finished = float(tid), tid + 0.75
+            store.update_trial(trial, event="end", time=tid + 0.75,
+                               data={"state": trial.state.value})
+    store.close()
+    return root
+
+
+@pytest.fixture(scope="session")
+def lr_study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """:func:`write_lr_study` of 400 trials (360 completed: above the fanova limit)."""
+    return write_lr_study(tmp_path_factory.mktemp("lr") / "study", 400)

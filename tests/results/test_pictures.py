@@ -5,6 +5,9 @@ or none where it does not apply."""
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -66,3 +69,51 @@ def test_pictures_are_written(importance_study: Path, tmp_path: Path, kind: str)
     done = run_cli("plot", str(importance_study), "--kind", kind, "--format", "png", "--out",
                    str(tmp_path), cwd=tmp_path, check=True)
     assert (tmp_path / f"{kind}.png").stat().st_size > 10_000, done.stdout
+
+
+def test_slices_show_each_parameter_against_the_objective(lr_study: Path) -> None:
+    from hpsweep.results import html_figure
+    from hpsweep.results._series import slices
+
+    data = load_study_data(lr_study)
+    found = slices(data)
+    done = sorted((t for t in data.trials if t.state.value == "completed"),
+                  key=lambda t: t.trial_id)
+    assert [s.param for s in found] == ["lr", "opt", "width"]
+    lr, opt, width = found
+    assert lr.log and not width.log and opt.choices == ("sgd", "adam", "adamw")
+    assert lr.x.tolist() == [t.config["lr"] for t in done]
+    assert lr.y.tolist() == [t.last_metrics["loss"] for t in done]
+    assert lr.trial_ids.tolist() == [t.trial_id for t in done]
+    assert [opt.choices[int(i)] for i in opt.x] == [t.config["opt"] for t in done]
+    fig = mpl_figure("slice", data)
+    panels = fig.axes[:3]
+    assert panels[0].get_xscale() == "log" and panels[2].get_xscale() == "linear"
+    assert [t.get_text() for t in panels[1].get_xticklabels()] == ["sgd", "adam", "adamw"]
+    assert [len(p.collections[0].get_offsets()) for p in panels] == [len(done)] * 3
+    html = html_figure("slice", data)
+    assert [trace.x.tolist()[:3] for trace in html.data][1] == [t.config["opt"] for t in done[:3]]
+    assert html.layout.xaxis.type == "log" and html.layout.xaxis2.type == "category"
+    assert list(html.layout.xaxis2.categoryarray) == ["sgd", "adam", "adamw"]
+
+
+def test_plots_of_a_large_study_build_no_optuna_study(lr_study: Path, tmp_path: Path) -> None:
+    code = ("import sys\nfrom hpsweep.results import load_study_data, write_plots\n"
+            f"paths = write_plots(load_study_data({str(lr_study)!r}), {str(tmp_path)!r})\n"
+            "print(len(paths), sorted(m for m in ('optuna', 'sklearn', 'scipy') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env={**os.environ, "MPLBACKEND": "Agg"})
+    assert done.stdout.split("\n")[0] == "10 []"  # five kinds, PNG and HTML each
+
+
+def test_slices_of_one_parameter_and_of_none(seeded_study: Path) -> None:
+    from hpsweep.results._html import html_slice
+    from hpsweep.results._mpl import mpl_slice
+
+    data = load_study_data(seeded_study)  # x in [1, 2, 3.5]; the seed argument is a constant
+    fig = mpl_figure("slice", data)
+    assert fig.axes[0].get_xlabel() == "x" and len(fig.axes) == 2  # one panel, its colour bar
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["1", "2", "3.5"]
+    empty = mpl_slice(data, found=[])
+    assert "no searched parameter varies" in [t.get_text() for t in empty.axes[0].texts]
+    assert len(html_slice(data, found=[]).data) == 0

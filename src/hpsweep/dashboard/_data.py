@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -79,6 +80,8 @@ def _report_json(report: Report, metrics: dict[str, Any] | None = None) -> dict[
 
 
 def _number(value: Any) -> float | None:
+    if type(value) is float:  # most metrics: no isinstance chain
+        return value if math.isfinite(value) else None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if math.isfinite(value) else None
@@ -99,9 +102,11 @@ _LAST_GROUPS: list[tuple[StudyData, list[ConfigGroup]]] = []
 
 def _groups(info: StudyData) -> list[ConfigGroup]:
     """``study_groups(info)``, computed once for the snapshot last asked about (the study list,
-    the study page and its seed groups all rank the same snapshot)."""
+    the study page and its seed groups all rank the same snapshot: the same trials, even when
+    the snapshot was copied to set its ``live`` flag)."""
     last = _LAST_GROUPS[0] if _LAST_GROUPS else None  # one read: the server has threads
-    if last is not None and last[0] is info:
+    if last is not None and last[0].trials is info.trials and last[0].root == info.root \
+            and last[0].metrics == info.metrics and last[0].modes == info.modes:
         return last[1]
     groups = study_groups(info)
     _LAST_GROUPS[:] = [(info, groups)]
@@ -323,10 +328,11 @@ def study_bundle(info: StudyData, study_id: str, *, curve_points: int | None = N
     }
 
 
-def _manifest(path: Path) -> dict[str, Any]:
+def _manifest(path: str | Path) -> dict[str, Any]:
     try:
-        return dict(json.loads(path.read_text()))
-    except (OSError, ValueError):
+        with open(path, encoding="utf-8") as fh:
+            return dict(json.load(fh))
+    except (OSError, ValueError, TypeError):
         return {}
 
 
@@ -339,51 +345,78 @@ def trial_detail(info: StudyData, trial_id: int) -> dict[str, Any] | None:
     trial = next((t for t in info.trials if t.trial_id == trial_id), None)
     if trial is None:
         return None
-    return _detail(info, trial, [e for e in info.events if e.trial_id == trial_id], None)
+    history = [_event_json(e) for e in info.events if e.trial_id == trial_id]
+    return _detail(info, trial, history, None, _Folders(info.root))
 
 
 def trial_details(info: StudyData, *, max_reports: int = DETAIL_POINTS,
-                  rows: Sequence[dict[str, Any]] | None = None) -> dict[int, dict[str, Any]]:
+                  rows: Sequence[dict[str, Any]] | None = None,
+                  events: Sequence[dict[str, Any]] | None = None) -> dict[int, dict[str, Any]]:
     """:func:`trial_detail` of every trial, in one pass over the events (the export). Each
     trial lists at most ``max_reports`` / (number of trials) of its reports (between
-    :data:`DETAIL_MIN` and :data:`DETAIL_MAX`), thinned by :func:`thin_reports`. ``rows``: the
-    trials as :func:`trial_json` already made them (the study page's), reused but for their
-    reports."""
-    history: dict[int, list[Event]] = {}
-    for event in info.events:
+    :data:`DETAIL_MIN` and :data:`DETAIL_MAX`), thinned by :func:`thin_reports`. ``rows`` and
+    ``events``: the trials as :func:`trial_json` made them and the events as the study page
+    lists them (:func:`study_bundle`'s, in the order of ``info.events``), reused (the rows but
+    for their reports) rather than made again."""
+    made_events = list(events) if events is not None else [_event_json(e) for e in info.events]
+    history: dict[int, list[dict[str, Any]]] = {}
+    for event, answer in zip(info.events, made_events):
         if event.trial_id is not None:
-            history.setdefault(event.trial_id, []).append(event)
+            history.setdefault(event.trial_id, []).append(answer)
     limit = max(DETAIL_MIN, min(DETAIL_MAX, max_reports // max(len(info.trials), 1)))
     made = {int(r["trial_id"]): r for r in rows or ()}
-    root = info.root.resolve()
-    return {t.trial_id: _detail(info, t, history.get(t.trial_id, []), limit, root=root,
+    folders = _Folders(info.root)
+    return {t.trial_id: _detail(info, t, history.get(t.trial_id, []), limit, folders,
                                 row=made.get(t.trial_id))
             for t in info.trials}
 
 
-def _detail(info: StudyData, trial: TrialRecord, history: Sequence[Event], limit: int | None,
-            *, root: Path | None = None, row: dict[str, Any] | None = None) -> dict[str, Any]:
-    trial_id = trial.trial_id
-    folder = Path(trial.trial_dir) if trial.trial_dir else StudyDir(info.root).trial_dir(trial_id)
-    manifest = _manifest(folder / "manifest.json")
-    try:
-        relative = folder.resolve().relative_to(root or info.root.resolve()).as_posix()
-    except ValueError:
-        relative = None
+class _Folders:
+    """Where a study's trial folders are, relative to the study folder, with links resolved as
+    :meth:`pathlib.Path.resolve` does; each distinct parent folder is resolved once."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.real_root = os.path.realpath(root)
+        self._parents: dict[str, str] = {}
+
+    def folder(self, trial: TrialRecord) -> str:
+        return trial.trial_dir or str(StudyDir(self.root).trial_dir(trial.trial_id))
+
+    def relative(self, folder: str) -> str | None:
+        """``folder`` relative to the study folder (POSIX), or None when it lies outside."""
+        path = os.path.abspath(folder)
+        parent, name = os.path.split(path)
+        if not name or name in (".", "..") or os.path.islink(path):
+            real = os.path.realpath(path)
+        else:
+            if parent not in self._parents:
+                self._parents[parent] = os.path.realpath(parent)
+            real = os.path.join(self._parents[parent], name)
+        if real == self.real_root:
+            return "."
+        if not real.startswith(self.real_root.rstrip(os.sep) + os.sep):
+            return None
+        return Path(os.path.relpath(real, self.real_root)).as_posix()
+
+
+def _detail(info: StudyData, trial: TrialRecord, history: list[dict[str, Any]],
+            limit: int | None, folders: _Folders, *, row: dict[str, Any] | None = None
+            ) -> dict[str, Any]:
+    folder = folders.folder(trial)
+    manifest = _manifest(os.path.join(folder, "manifest.json"))
+    relative = folders.relative(folder)
     files = [f"{relative}/{name}" for name in ("stdout.log", "stderr.log")
-             if relative is not None and (folder / name).is_file()]
+             if relative is not None and os.path.isfile(os.path.join(folder, name))]
     shown = None if limit is None else thin_reports(trial.reports, info.metric, info.mode, limit)
-    out = clean({
-        "study_id": None, "study_name": info.name, "metric": info.metric, "metrics": list(info.metrics),
-        "argv": manifest.get("argv"), "cwd": manifest.get("cwd"), "runs": manifest.get("runs", []),
-        "history": [_event_json(e) for e in history],
-        "files": files, "live": info.live,
-    })
     if row is None:
-        out["trial"] = trial_json(trial, info.metrics, shown=shown)
+        answer = trial_json(trial, info.metrics, shown=shown)
     else:
         listed = trial.reports if shown is None else shown
-        out["trial"] = {**{k: v for k, v in row.items() if k != "reports"},
-                        "reports": [_report_json(r) for r in listed]}
-    return {k: out[k] for k in ("study_id", "study_name", "metric", "metrics", "trial", "argv",
-                                "cwd", "runs", "history", "files", "live")}
+        answer = {**{k: v for k, v in row.items() if k != "reports"},
+                  "reports": [_report_json(r) for r in listed]}
+    return {"study_id": None, "study_name": clean(info.name), "metric": clean(info.metric),
+            "metrics": clean(list(info.metrics)), "trial": answer,
+            "argv": clean(manifest.get("argv")), "cwd": clean(manifest.get("cwd")),
+            "runs": clean(manifest.get("runs", [])), "history": history, "files": files,
+            "live": info.live}

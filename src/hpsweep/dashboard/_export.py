@@ -33,24 +33,23 @@ _CLOSERS = re.compile(r"</script|<!--", re.IGNORECASE)
 
 
 def _embedded_answers(app: Dashboard) -> dict[str, Any]:
-    answers: dict[str, Any] = {}
-
-    def fetch(path: str) -> Any:
-        response = app.get(path, {})
-        if response.status != 200:
-            raise UsageError(f"cannot export {path}: {response.body.decode(errors='replace')}")
-        answers[path] = json.loads(response.body)
-        return answers[path]
-
-    studies = fetch("/api/studies")["studies"]
-    for study in studies:
-        base = f"/api/studies/{study['id']}"
-        info = app.sources[int(study["id"])].info()
-        bundle = study_bundle(info, str(study["id"]), curve_points=CURVE_POINTS)
+    """Every answer the page asks for, built once per study: the study list from the study
+    pages' summaries, the trial pages from the study page's rows and events."""
+    answers: dict[str, Any] = {"/api/studies": {"studies": []}}
+    for index, source in enumerate(app.sources):
+        base = f"/api/studies/{index}"
+        info = source.info()
+        bundle = study_bundle(info, str(index), curve_points=CURVE_POINTS)
+        answers["/api/studies"]["studies"].append(bundle["summary"])
         answers[base] = bundle
-        fetch(f"{base}/importance")
-        for trial_id, detail in trial_details(info, rows=bundle["trials"]).items():
-            detail["study_id"] = str(study["id"])
+        response = app.get(f"{base}/importance", {})
+        if response.status != 200:
+            raise UsageError(f"cannot export {base}/importance: "
+                             f"{response.body.decode(errors='replace')}")
+        answers[f"{base}/importance"] = json.loads(response.body)
+        details = trial_details(info, rows=bundle["trials"], events=bundle["events"])
+        for trial_id, detail in details.items():
+            detail["study_id"] = str(index)
             answers[f"{base}/trials/{trial_id}"] = detail
     return answers
 

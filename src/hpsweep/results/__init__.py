@@ -2,9 +2,10 @@
 
 Load (:func:`load_study_data`, :func:`trials_frame`), rank (:func:`best_trials`,
 :func:`pareto_trials`), prune folders (:func:`plan_prune`), gather random seeds
-(:func:`seed_sweep`, :func:`seeds_summary`), and, imported on first use because they load Optuna,
-Matplotlib and Plotly: importance (:func:`param_importance`), plots (:func:`write_plots`) and the
-Optuna conversion (:func:`to_optuna_study`, :func:`export_to_storage`). The seed gathering is
+(:func:`seed_sweep`, :func:`seeds_summary`), and, imported on first use because they load NumPy,
+Matplotlib, Plotly or Optuna: importance (:func:`param_importance`; Optuna only for its fanova
+and ped-anova), plots (:func:`write_plots`) and the Optuna conversion (:func:`to_optuna_study`,
+:func:`export_to_storage`). The seed gathering is
 imported on first use too (it loads NumPy, which the report does not need).
 
 >>> from hpsweep.results import load_study_data, best_trials  # doctest: +SKIP

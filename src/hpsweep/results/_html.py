@@ -1,29 +1,31 @@
-"""Plotly figures of a study (self-contained HTML). Parallel coordinates and slices are Optuna's
-Plotly plots; history, importance, learning curves and the seed spread are drawn here. The
-learning curves are thinned (:func:`~hpsweep.results._series.curves`) and drawn as a few traces,
-one per band of last values, with gaps between trials, not a trace per trial."""
+"""Plotly figures of a study (self-contained HTML), every one drawn here from arrays (history,
+importance, slices, parallel coordinates, learning curves, seed spread). The learning curves
+are thinned (:func:`~hpsweep.results._series.curves`) and drawn as a few traces, one per band
+of last values, with gaps between trials, not a trace per trial."""
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import optuna
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from hpsweep.results._series import Curve, curves, history, seed_spread
+from hpsweep.results._series import Curve, History, Slice, curves, history, seed_spread, slices
 from hpsweep.results._study import StudyData
 
-__all__ = ["html_curves", "html_history", "html_importance", "html_optuna", "html_seeds"]
+if TYPE_CHECKING:
+    from hpsweep.results._mpl import ParallelAxes
+
+__all__ = ["html_curves", "html_history", "html_importance", "html_parallel", "html_seeds",
+           "html_slice"]
 
 BANDS = 8  # colour bands of the learning curves, by last value
 
 
-def html_history(data: StudyData, metric: str | None = None) -> go.Figure:
-    h = history(data, metric)
+def html_history(data: StudyData, metric: str | None = None, *, found: History | None = None
+                 ) -> go.Figure:
+    h = history(data, metric) if found is None else found
     fig = make_subplots(rows=1, cols=2, subplot_titles=("best so far over trials",
                                                         "best so far over time"))
     a = np.asarray  # arrays: Plotly checks them at once, not value by value
@@ -67,19 +69,44 @@ def html_seeds(data: StudyData) -> go.Figure:
     return fig
 
 
-def html_optuna(plot: Callable[..., Any], study: optuna.Study, data: StudyData, **kw: Any
-                ) -> go.Figure:
-    """Run one of ``optuna.visualization``'s Plotly plots."""
-    if data.is_multi_objective:
-        kw.setdefault("target", lambda t: t.values[0])
-        kw.setdefault("target_name", data.metric)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return plot(study, **kw)
+def html_slice(data: StudyData, *, found: list[Slice] | None = None) -> go.Figure:
+    """The objective against each parameter (:func:`~hpsweep.results._series.slices`), the
+    panels sharing the objective's axis, the points coloured by trial id (one colour bar)."""
+    found = slices(data) if found is None else found
+    fig = make_subplots(rows=1, cols=max(len(found), 1), shared_yaxes=True)
+    ids = np.concatenate([s.trial_ids for s in found]) if found else np.zeros(0)
+    low, high = (float(ids.min()), float(ids.max())) if ids.size else (0.0, 1.0)
+    for col, part in enumerate(found, start=1):
+        labels = [str(c) for c in part.choices] if part.choices is not None else None
+        x = np.asarray(labels, dtype=object)[part.x.astype(int)] if labels else part.x
+        marker: dict[str, Any] = {"color": part.trial_ids, "colorscale": "Blues",
+                                  "cmin": low, "cmax": high, "showscale": col == 1,
+                                  "line": {"width": 0.5, "color": "grey"}}
+        if col == 1:
+            marker["colorbar"] = {"title": {"text": "trial"}}
+        fig.add_trace(go.Scatter(x=x, y=part.y, mode="markers", marker=marker,
+                                 customdata=part.trial_ids, showlegend=False, name=part.param,
+                                 hovertemplate=f"trial %{{customdata}}<br>{part.param} %{{x}}<br>"
+                                               f"{data.metric} %{{y}}<extra></extra>"),
+                      row=1, col=col)
+        fig.update_xaxes(title_text=part.param, row=1, col=col)
+        if labels is not None:
+            fig.update_xaxes(type="category", categoryorder="array", categoryarray=labels,
+                             row=1, col=col)
+        elif part.log and part.x.size and (part.x > 0).all():
+            fig.update_xaxes(type="log", row=1, col=col)
+    fig.update_yaxes(title_text=data.metric, row=1, col=1)
+    n = len(found[0].y) if found else 0
+    fig.update_layout(title=f"{data.name}: {data.metric} against each parameter "
+                            f"({n} completed trials)")
+    if len(found) > 3:
+        fig.update_layout(width=300 * len(found))  # each panel keeps a useful width
+    return fig
 
 
 def html_curves(data: StudyData, metric: str | None = None, *,
-               found: list[Curve] | None = None) -> go.Figure:
+               found: list[Curve] | None = None, winners: set[int] | None = None
+               ) -> go.Figure:
     """The learning curves of every trial (thinned), coloured in :data:`BANDS` bands of their
     last value, the best configuration's runs on top. Each band is one trace, its trials
     separated by gaps (NumPy arrays: Plotly checks them at once, not value by value)."""
@@ -89,8 +116,9 @@ def html_curves(data: StudyData, metric: str | None = None, *,
 
     metric = metric or data.metric
     found = curves(data, metric) if found is None else found
-    groups = study_groups(data)
-    winners = set(groups[0].trial_ids) if groups and groups[0].mean is not None else set()
+    if winners is None:  # the best configuration's runs
+        groups = study_groups(data)
+        winners = set(groups[0].trial_ids) if groups and groups[0].mean is not None else set()
     finals = np.asarray([c.last for c in found] or [0.0])
     edges = np.linspace(float(finals.min()), float(finals.max()), BANDS + 1)
     colours = sample_colorscale("Viridis", [(b + 0.5) / BANDS for b in range(BANDS)])
@@ -128,12 +156,13 @@ def html_curves(data: StudyData, metric: str | None = None, *,
     return fig
 
 
-def html_parallel(data: StudyData, metric: str | None = None) -> go.Figure:
+def html_parallel(data: StudyData, metric: str | None = None, *,
+                  found: ParallelAxes | None = None) -> go.Figure:
     """Parallel coordinates of the completed trials (the axes of the PNG's
     :func:`~hpsweep.results._mpl.parallel_axes`), coloured by the objective."""
     from hpsweep.results._mpl import parallel_axes
 
-    axes = parallel_axes(data, metric)
+    axes = parallel_axes(data, metric) if found is None else found
     dims = []
     for axis in axes.columns:
         dim: dict[str, Any] = {"label": axis.name, "values": np.asarray(axis.values),

@@ -1,37 +1,36 @@
-"""Matplotlib figures of a study (PNG). Figures are built without pyplot's global state where
-the drawing is ours (history, importance, learning curves, parallel coordinates, seed spread);
-Optuna's Matplotlib slices are drawn inside an ``rc_context`` so their style does not leak. Many
-lines (curves, parallel coordinates) are one ``LineCollection`` each, not an artist per trial."""
+"""Matplotlib figures of a study (PNG), every one drawn here without pyplot's global state
+(history, importance, slices, learning curves, parallel coordinates, seed spread). Many lines
+(curves, parallel coordinates) are one ``LineCollection`` each, not an artist per trial."""
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib
 import numpy as np
-import optuna
 from matplotlib.figure import Figure
 
-from hpsweep.results._series import Curve, curves, history, seed_spread
+from hpsweep.results._series import Curve, History, Slice, curves, history, seed_spread, slices
 from hpsweep.results._study import StudyData
 
-__all__ = ["Axis", "ParallelAxes", "mpl_curves", "mpl_history", "mpl_importance", "mpl_optuna",
-           "mpl_parallel", "mpl_seeds", "parallel_axes"]
+__all__ = ["Axis", "ParallelAxes", "mpl_curves", "mpl_history", "mpl_importance", "mpl_parallel",
+           "mpl_seeds", "mpl_slice", "parallel_axes"]
 
 
-def mpl_history(data: StudyData, metric: str | None = None) -> Figure:
+def mpl_history(data: StudyData, metric: str | None = None, *, found: History | None = None
+                ) -> Figure:
     """Objective per trial with the best so far, by trial number and by wall-clock time."""
-    h = history(data, metric)
+    h = history(data, metric) if found is None else found
+    a = np.asarray  # arrays: Matplotlib masks a sequence value by value
     fig = Figure(figsize=(11, 4.2), layout="constrained")
     ax_trial, ax_time = fig.subplots(1, 2)
-    ax_trial.scatter(h.trial_ids, h.values, s=18, color="tab:blue", label=h.metric)
-    ax_trial.step(h.trial_ids, h.best_by_trial, where="post", color="tab:red", label="best so far")
+    ax_trial.scatter(a(h.trial_ids), a(h.values), s=18, color="tab:blue", label=h.metric)
+    ax_trial.step(a(h.trial_ids), a(h.best_by_trial), where="post", color="tab:red",
+                  label="best so far")
     ax_trial.set(xlabel="trial", ylabel=h.metric, title="best so far over trials")
-    ax_time.scatter(h.elapsed, h.values_by_time, s=18, color="tab:blue", label=h.metric)
-    ax_time.step(h.elapsed, h.best_by_time, where="post", color="tab:red", label="best so far")
+    ax_time.scatter(a(h.elapsed), a(h.values_by_time), s=18, color="tab:blue", label=h.metric)
+    ax_time.step(a(h.elapsed), a(h.best_by_time), where="post", color="tab:red",
+                 label="best so far")
     ax_time.set(xlabel="seconds since the first start", ylabel=h.metric,
                 title="best so far over time")
     for ax in (ax_trial, ax_time):
@@ -81,32 +80,45 @@ def mpl_seeds(data: StudyData) -> Figure:
     return fig
 
 
-def mpl_optuna(plot: Callable[..., Any], study: optuna.Study, data: StudyData, **kw: Any
-               ) -> Figure:
-    """Run one of ``optuna.visualization.matplotlib``'s plots and return its Figure."""
-    if data.is_multi_objective:
-        kw.setdefault("target", lambda t: t.values[0])
-        kw.setdefault("target_name", data.metric)
-    with matplotlib.rc_context(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        axes = plot(study, **kw)
-    panels = list(np.atleast_1d(axes).ravel())
-    fig = panels[0].figure
-    fig.set_size_inches(max(fig.get_size_inches()[0], 8), max(fig.get_size_inches()[1], 4.5))
-    fig.subplots_adjust(bottom=max(fig.subplotpars.bottom, 0.17))  # room for rotated labels
-    bars = [a for a in fig.axes if a not in panels]  # the slice plot's colour bar (trial number)
-    if bars and getattr(plot, "__name__", "") == "plot_slice":
-        # Optuna lays its colour bar over the last panel once the figure is resized: give the
-        # panels the left part and put each bar in a column of its own on the right
-        fig.subplots_adjust(right=0.84)
-        sub = fig.subplotpars
-        for i, bar in enumerate(bars):
-            bar.set_position((0.87 + 0.05 * i, sub.bottom, 0.018, sub.top - sub.bottom))
+def mpl_slice(data: StudyData, *, found: list[Slice] | None = None) -> Figure:
+    """The objective against each parameter (:func:`~hpsweep.results._series.slices`), a panel
+    each sharing the objective's axis, the points coloured by trial id; a log axis where the
+    space has one, the choices of a categorical parameter in the space's order."""
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    found = slices(data) if found is None else found
+    fig = Figure(figsize=(max(8.0, 3.2 * len(found) + 1.5), 4.5), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, max(len(found), 1), sharey=True)).ravel()
+    ids = np.concatenate([s.trial_ids for s in found]) if found else np.zeros(0)
+    norm = Normalize(float(ids.min()) if ids.size else 0.0,
+                     float(ids.max()) if ids.size and ids.max() > ids.min() else
+                     (float(ids.min()) + 1 if ids.size else 1.0))
+    cmap = colormaps["Blues"]
+    for ax, part in zip(axes, found):
+        ax.scatter(part.x, part.y, c=part.trial_ids, cmap=cmap, norm=norm, s=14,
+                   edgecolors="grey", linewidths=0.4)
+        if part.choices is not None:
+            ax.set_xticks(range(len(part.choices)), [str(c) for c in part.choices],
+                          rotation=30 if len(part.choices) > 4 else 0)
+            ax.set_xlim(-0.5, len(part.choices) - 0.5)
+        elif part.log and part.x.size and (part.x > 0).all():
+            ax.set_xscale("log")
+        ax.set(xlabel=part.param)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel(data.metric)
+    if not found:
+        axes[0].text(0.5, 0.5, "no searched parameter varies", ha="center",
+                     transform=axes[0].transAxes)
+    n = len(found[0].y) if found else 0
+    fig.suptitle(f"{data.name}: {data.metric} against each parameter ({n} completed trials)")
+    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=list(axes), label="trial")
     return fig
 
 
 def mpl_curves(data: StudyData, metric: str | None = None, *,
-               found: list[Curve] | None = None) -> Figure:
+               found: list[Curve] | None = None, winners: set[int] | None = None) -> Figure:
     """One learning curve per trial (its reports of ``metric`` by step, thinned as
     :func:`~hpsweep.results._series.curves` says), coloured by the last value, so that many
     trials stay readable without a legend. The curves are one ``LineCollection``; the best
@@ -120,8 +132,9 @@ def mpl_curves(data: StudyData, metric: str | None = None, *,
 
     metric = metric or data.metric
     found = curves(data, metric) if found is None else found
-    groups = study_groups(data)
-    winners = set(groups[0].trial_ids) if groups and groups[0].mean is not None else set()
+    if winners is None:  # the best configuration's runs
+        groups = study_groups(data)
+        winners = set(groups[0].trial_ids) if groups and groups[0].mean is not None else set()
     fig = Figure(figsize=(8, 4.5), layout="constrained")
     ax = fig.subplots()
     finals = [c.last for c in found] or [0.0]
@@ -224,7 +237,8 @@ def parallel_axes(data: StudyData, metric: str | None = None) -> ParallelAxes:
     return ParallelAxes(metric, data.mode_of(metric), tuple(columns), tuple(values))
 
 
-def mpl_parallel(data: StudyData, metric: str | None = None) -> Figure:
+def mpl_parallel(data: StudyData, metric: str | None = None, *,
+                 found: ParallelAxes | None = None) -> Figure:
     """Parallel coordinates of the completed trials (:func:`parallel_axes`), one line per trial
     coloured by the objective, all in one ``LineCollection``; the best trial on top in red."""
     from matplotlib import colormaps
@@ -232,7 +246,7 @@ def mpl_parallel(data: StudyData, metric: str | None = None) -> Figure:
     from matplotlib.collections import LineCollection
     from matplotlib.colors import Normalize
 
-    axes = parallel_axes(data, metric)
+    axes = parallel_axes(data, metric) if found is None else found
     fig = Figure(figsize=(max(8.0, 1.8 * len(axes.columns)), 4.8), layout="constrained")
     ax = fig.subplots()
     ax.set(title=f"{data.name}: parallel coordinates of {axes.n} completed trials "

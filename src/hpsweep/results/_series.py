@@ -18,7 +18,8 @@ from hpsweep.errors import UsageError
 from hpsweep.results._study import StudyData, trial_value
 from hpsweep.trial import TrialState
 
-__all__ = ["Curve", "History", "SeedSpread", "curves", "history", "seed_spread", "thin_indices"]
+__all__ = ["Curve", "History", "SeedSpread", "Slice", "curves", "history", "seed_spread", "slices",
+           "thin_indices"]
 
 CURVE_POINTS = 100_000  # points of all learning curves of one plot together
 CURVE_MIN, CURVE_MAX = 3, 500  # points per curve
@@ -123,8 +124,9 @@ def thin_indices(values: Sequence[float | None], mode: str, limit: int) -> list[
     keep = {0, n - 1}
     valued = [i for i, v in enumerate(values) if v is not None]
     if valued:
-        sign = 1.0 if mode == "min" else -1.0
-        keep |= {valued[0], valued[-1], min(valued, key=lambda i: sign * float(values[i] or 0.0))}
+        scores = [float(values[i] or 0.0) for i in valued]
+        best = scores.index(min(scores) if mode == "min" else max(scores))  # the first best
+        keep |= {valued[0], valued[-1], valued[best]}
     room = limit - len(keep)
     if room > 0:
         rest = [i for i in range(n) if i not in keep]
@@ -148,6 +150,8 @@ class Curve:
 
 
 def _finite(value: Any) -> float | None:
+    if type(value) is float:  # most metrics: no isinstance chain
+        return value if math.isfinite(value) else None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if math.isfinite(value) else None
@@ -176,4 +180,45 @@ def curves(data: StudyData, metric: str | None = None, *, total: int = CURVE_POI
         kept = thin_indices([v for _, v in points], mode, limit)
         out.append(Curve(trial_id, tuple(float(points[i][0]) for i in kept),
                          tuple(points[i][1] for i in kept), len(points)))
+    return out
+
+
+@dataclass(frozen=True)
+class Slice:
+    """The objective against one parameter: a point per comparable completed trial.
+
+    ``x`` holds the values (numbers), or for a categorical parameter each value's index in
+    ``choices``; ``trial_ids`` colour the points."""
+
+    param: str
+    x: np.ndarray
+    y: np.ndarray
+    trial_ids: np.ndarray
+    choices: tuple[Any, ...] | None
+    log: bool
+
+
+def slices(data: StudyData) -> list[Slice]:
+    """One :class:`Slice` per searched parameter (sorted by name), over the trials Optuna's slice
+    plot of the converted study shows: completed, with every objective finite; the value is the
+    first objective. Parameters and their kinds as the conversion makes them
+    (:func:`hpsweep.results._importance.param_kinds`): constants left out, choices in the
+    space's order, a log axis where the space declares one."""
+    from hpsweep.results._importance import _choice, _complete, param_kinds
+
+    kinds = param_kinds(data, [t for t in data.trials if t.state is TrialState.COMPLETED])
+    done = sorted(_complete(data), key=lambda t: t.trial_id)
+    out = []
+    for name in sorted(kinds):
+        choices, log = kinds[name]
+        having = [t for t in done if name in t.config]
+        if choices:
+            index = {c: i for i, c in enumerate(choices)}
+            x = np.asarray([index[_choice(t.config[name])] for t in having], dtype=float)
+        else:
+            x = np.asarray([float(t.config[name]) for t in having], dtype=float)
+        out.append(Slice(name, x, np.asarray([trial_value(t, data.metric) for t in having],
+                                             dtype=float),
+                         np.asarray([t.trial_id for t in having], dtype=float),
+                         choices or None, log))
     return out
