@@ -99,3 +99,21 @@ def test_noise_is_seeded() -> None:
     a = bench.evaluate(FAST, [1, 2], seed=3)
     assert a == bench.evaluate(FAST, [1, 2], seed=3)
     assert a != bench.evaluate(FAST, [1, 2], seed=4)
+
+
+
+def test_the_queue_holds_one_entry_per_run_however_many_runs_were_stopped() -> None:
+    """Only each run's next event is queued: stopped runs leave at most their one entry, so the
+    queue (and a poll) does not grow with the number of trials a study has stopped."""
+    ex = SimulatedExecutor(BENCH, n_workers=4, seed=0)
+    started = 0
+    while started < 400:
+        while started < 400 and (slot := ex.reserve()) is not None:
+            ex.launch(slot, _spec(started, FAST, 10))
+            started += 1
+        for event in ex.poll(0):
+            if isinstance(event, ReportEvent):
+                ex.stop(event.trial_id)  # 9 of its 10 reports never arrive
+        assert len(ex._queue) <= 2 * ex.n_workers
+        assert ex.pending() <= 11 * ex.n_workers
+    assert _drain(ex) and ex.running() == set() and ex.pending() == 0

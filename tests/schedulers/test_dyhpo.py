@@ -190,3 +190,37 @@ def test_scored_paused_trials_are_bounded_and_the_best_of_their_rung() -> None:
     _paused_population(sched, [0.9, 0.1, 0.8, 0.2, 0.7, 0.3, 0.6, 0.4])
     kept = sched._candidates(sched._resumable())
     assert sorted(t.trial_id for t in kept) == [1, 3, 5, 7]  # the four lowest losses
+
+
+class _CheckedHalving(DyHPOScheduler):
+    """DyHPO whose successive-halving choice is checked against a walk down each level's full
+    (value, trial id) ranking."""
+
+    checked = 0
+
+    def _successive_halving(self, paused: Any) -> ResumeTrial | None:
+        chosen = super()._successive_halving(paused)
+        steps, _ = self._last_of(paused)
+        tids = [t.trial_id for t in paused]
+        expected = None
+        for level in sorted(set(steps.tolist()), reverse=True):
+            ranked = sorted((v, tid) for tid, v in self._at_level.get(level, {}).items())
+            waiting = {tid for tid, s in zip(tids, steps.tolist()) if s == level}
+            found = [tid for _, tid in ranked[: len(ranked) // self.reduction_factor] if tid in waiting]
+            if found:
+                expected = (found[0], self.next_level(level))
+                break
+        assert (chosen.trial_id, chosen.resource) == expected if chosen else expected is None
+        type(self).checked += 1
+        return chosen
+
+
+def test_successive_halving_promotes_the_first_waiting_trial_of_the_highest_level() -> None:
+    from tests.schedulers.helpers import simulate
+
+    bench = CrossingCurves(dim=2, max_resource=9)
+    searcher = SeededRandomSearcher(bench.space(), metric="loss", mode="min", seed=2)
+    scheduler = _CheckedHalving(searcher=searcher, metric="loss", mode="min", seed=2,
+                                max_resource=9, probability_sh=1.0, n_candidates=8, n_init=3)
+    trials, _ = simulate(scheduler, bench, workers=4, num_trials=60, seed=2)
+    assert _CheckedHalving.checked > 20 and all(t.state.is_final for t in trials)

@@ -1,15 +1,20 @@
 """Run trials in simulated time against a benchmark, with N simulated workers.
 
 Each launch computes the run's reports from the benchmark at once (epochs after the ones the
-trial already trained, up to its target) and queues them at the simulated times they would
-arrive; :meth:`SimulatedExecutor.poll` hands out every event of the next time stamp and moves the
-clock there. A resumed trial continues its curve and is charged only for the epochs it adds.
+trial already trained, up to its target) at the simulated times they would arrive;
+:meth:`SimulatedExecutor.poll` hands out every event of the next time stamp and moves the clock
+there. A resumed trial continues its curve and is charged only for the epochs it adds.
+
+Only the next event of each run waits in the time-ordered queue (the rest wait in the run's own
+list), so the queue holds one entry per running trial however many reports the runs have left
+and however many runs were stopped: a poll costs the same at the 100,000th trial as at the first.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+from collections import deque
 from typing import TYPE_CHECKING
 
 from hpsweep.errors import UsageError
@@ -53,11 +58,15 @@ class SimulatedExecutor(Executor):
         self.n_workers = n_workers
         self.seed = seed
         self.clock: SimClock = SimClock()
-        self._free = list(range(n_workers))
+        self._free = list(range(n_workers))  # a heap: the lowest free worker first
+        self._is_free = set(self._free)
         self._slot_of: dict[int, Slot] = {}  # running trial -> slot
         self._trained: dict[int, int] = {}  # trial -> epochs trained (reports delivered)
-        self._queue: list[tuple[float, int, int, ExecutorEvent]] = []  # (time, seq, run, event)
-        self._run_of: dict[int, int] = {}  # running trial -> its run number (stale events skipped)
+        # The next event of each run: (time, seq, run, trial); the run's later events wait in
+        # _ahead, in (time, seq) order, so popping the queue merges the runs in time order.
+        self._queue: list[tuple[float, int, int, int]] = []
+        self._ahead: dict[int, deque[tuple[float, int, ExecutorEvent]]] = {}  # running trial ->
+        self._run_of: dict[int, int] = {}  # running trial -> its run number (stale entries skipped)
         self._now_events: list[ExecutorEvent] = []
         self._seq = itertools.count()
         self._launches = itertools.count()
@@ -65,12 +74,17 @@ class SimulatedExecutor(Executor):
     def reserve(self) -> Slot | None:
         if not self._free:
             return None
-        self._free.sort()
-        return Slot(worker_id=self._free.pop(0))
+        worker = heapq.heappop(self._free)
+        self._is_free.discard(worker)
+        return Slot(worker_id=worker)
 
     def release(self, slot: Slot) -> None:
-        if slot.worker_id not in self._free:
-            self._free.append(slot.worker_id)
+        self._free_worker(slot.worker_id)
+
+    def _free_worker(self, worker: int) -> None:
+        if worker not in self._is_free:
+            self._is_free.add(worker)
+            heapq.heappush(self._free, worker)
 
     def trained(self, trial_id: int) -> int:
         """Epochs ``trial_id`` has trained (and reported) so far."""
@@ -91,8 +105,10 @@ class SimulatedExecutor(Executor):
         done = self._trained.get(spec.trial_id, 0)
         target = min(spec.resource or bench.max_resource, bench.max_resource)
         epochs = list(range(done + 1, target + 1))
+        ahead: deque[tuple[float, int, ExecutorEvent]] = deque()
         if not epochs:
-            self._push(now, ExitEvent(trial_id=spec.trial_id, exit_code=0, time=now))
+            ahead.append((now, next(self._seq), ExitEvent(trial_id=spec.trial_id, exit_code=0, time=now)))
+            self._start(spec.trial_id, launch, ahead)
             return
         seed = None if self.seed is None else hash((self.seed, spec.trial_id, launch))
         wanted = ([done] if done else []) + epochs
@@ -104,14 +120,18 @@ class SimulatedExecutor(Executor):
         for epoch, metrics in zip(epochs, rows):
             t = now + max(metrics[bench.time_attr] - base, 0.0)
             if epoch % self.report_every == 0 or epoch == target:
-                self._push(t, ReportEvent(trial_id=spec.trial_id, step=epoch, metrics=metrics, time=t))
-        self._push(t, ExitEvent(trial_id=spec.trial_id, exit_code=0, time=t))
+                ahead.append((t, next(self._seq),
+                              ReportEvent(trial_id=spec.trial_id, step=epoch, metrics=metrics, time=t)))
+        ahead.append((t, next(self._seq), ExitEvent(trial_id=spec.trial_id, exit_code=0, time=t)))
+        self._start(spec.trial_id, launch, ahead)
 
-    def _push(self, t: float, event: ExecutorEvent) -> None:
-        heapq.heappush(self._queue, (t, next(self._seq), self._run_of.get(event.trial_id, -1), event))
+    def _start(self, trial_id: int, run: int, ahead: deque[tuple[float, int, ExecutorEvent]]) -> None:
+        self._ahead[trial_id] = ahead
+        t, seq, _ = ahead[0]
+        heapq.heappush(self._queue, (t, seq, run, trial_id))
 
-    def _stale(self, item: tuple[float, int, int, ExecutorEvent]) -> bool:
-        return self._run_of.get(item[3].trial_id) != item[2]
+    def _stale(self, item: tuple[float, int, int, int]) -> bool:
+        return self._run_of.get(item[3]) != item[2]
 
     def poll(self, timeout: float) -> list[ExecutorEvent]:
         if self._now_events:
@@ -124,10 +144,16 @@ class SimulatedExecutor(Executor):
         t = self._queue[0][0]
         self.clock.advance_to(t)
         events: list[ExecutorEvent] = []
-        while self._queue and self._queue[0][0] == t:
-            item = heapq.heappop(self._queue)
-            if not self._stale(item):
-                events.append(item[3])
+        queue = self._queue
+        while queue and queue[0][0] == t:
+            item = heapq.heappop(queue)
+            if self._stale(item):
+                continue
+            ahead = self._ahead[item[3]]
+            events.append(ahead.popleft()[2])
+            if ahead:  # the run's next event takes its place in the queue
+                nt, seq, _ = ahead[0]
+                heapq.heappush(queue, (nt, seq, item[2], item[3]))
         for event in events:
             self._deliver(event)
         return events
@@ -138,7 +164,8 @@ class SimulatedExecutor(Executor):
         elif isinstance(event, ExitEvent):
             slot = self._slot_of.pop(event.trial_id)
             self._run_of.pop(event.trial_id, None)
-            self._free.append(slot.worker_id)
+            self._ahead.pop(event.trial_id, None)  # a stopped run's events are dropped
+            self._free_worker(slot.worker_id)
 
     def stop(self, trial_id: int) -> None:
         if trial_id not in self._slot_of:
@@ -155,7 +182,7 @@ class SimulatedExecutor(Executor):
 
     def pending(self) -> int:
         """Events queued for the future."""
-        return sum(1 for item in self._queue if not self._stale(item)) + len(self._now_events)
+        return sum(len(ahead) for ahead in self._ahead.values()) + len(self._now_events)
 
     def shutdown(self, *, kill: bool) -> None:
         for trial_id in list(self._slot_of):

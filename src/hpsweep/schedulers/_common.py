@@ -8,7 +8,6 @@ subclass whose decisions depend only on this table decides the same way after a 
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ import numpy as np
 
 from hpsweep.errors import UsageError
 from hpsweep.schedulers._options import HalvingOptions, SchedulerOptions
+from hpsweep.schedulers._ranked import Ranked
 from hpsweep.schedulers.base import Scheduler
 from hpsweep.search.base import Mode, Searcher
 from hpsweep.trial import (
@@ -122,8 +122,9 @@ class TrackingScheduler(Scheduler):
         self._trials: dict[int, TrialInfo] = {}
         self._n_runs = 0
         # (group, rung level) -> (value, trial id) of every trial that reached it, best first;
-        # kept sorted as reports arrive, so a decision costs a bisection, not a scan.
-        self._ranking: dict[tuple[int, int], list[tuple[float, int]]] = {}
+        # kept sorted as reports arrive (in blocks: an insertion does not move the whole rung),
+        # so a decision costs a bisection, not a scan.
+        self._ranking: dict[tuple[int, int], Ranked] = {}
         self._paused_ids: set[int] = set()
 
     # -- helpers -------------------------------------------------------------------------------
@@ -163,10 +164,11 @@ class TrackingScheduler(Scheduler):
         """The group whose trials are ranked together at a rung (a bracket, a bracket run)."""
         return 0
 
-    def ranking(self, group: int, level: int) -> list[tuple[float, int]]:
+    def ranking(self, group: int, level: int) -> Ranked:
         """(value, trial id) of the trials of ``group`` that reached ``level``, best first (a
-        view: do not change it)."""
-        return self._ranking.get((group, level), [])
+        view: do not change it; ``len``, indexing and ``bisect_left`` cost O(log n), a slice
+        is a copy)."""
+        return self._ranking.get((group, level), _EMPTY)
 
     def running_count(self) -> int:
         return sum(1 for t in self._trials.values() if t.state is TrialState.RUNNING)
@@ -231,8 +233,11 @@ class TrackingScheduler(Scheduler):
             if level <= step and level not in info.at_rung:
                 info.at_rung[level] = signed
                 info.crossed.append(level)
-                bisect.insort(self._ranking.setdefault((self.group_of(info.trial_id), level), []),
-                              (signed, info.trial_id))
+                key = (self.group_of(info.trial_id), level)
+                ranked = self._ranking.get(key)
+                if ranked is None:
+                    ranked = self._ranking[key] = Ranked()
+                ranked.insert((signed, info.trial_id))
         return step, signed
 
     def _decide(self, info: TrialInfo, step: int, value: float) -> Verdict:
@@ -253,6 +258,9 @@ class TrackingScheduler(Scheduler):
         if step >= target and step < self.max_resource:
             return Verdict(Decision.PAUSE, f"{why}; reached target {target}, pause")
         return Verdict(Decision.CONTINUE, why)
+
+
+_EMPTY = Ranked()  # the ranking of a rung nobody reached yet
 
 
 def top_count(k: int, eta: int, *, at_least_one: bool) -> int:

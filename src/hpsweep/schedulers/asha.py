@@ -13,7 +13,6 @@ the full budget; the paused trials that can then never be promoted are stopped w
 
 from __future__ import annotations
 
-import bisect
 import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -176,7 +175,7 @@ class PromotionASHAScheduler(_BracketScheduler):
                 continue
             ranked = self.ranking(*key)
             n_top = top_count(len(ranked), self.reduction_factor, at_least_one=self.arrivals_over)
-            if bisect.bisect_left(ranked, best) < n_top:
+            if ranked.bisect_left(best) < n_top:
                 nxt = self.plan.next_level(key[1])
                 assert nxt is not None
                 out.append((best[1], nxt))

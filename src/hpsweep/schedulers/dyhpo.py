@@ -42,7 +42,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -98,16 +98,14 @@ class DyHPOScheduler(TrackingScheduler):
         self._columns()
 
     def _columns(self) -> None:
-        """``_last`` as columns in its own order (the training data's), and each level's
-        (value, trial) ranking: kept as reports arrive, so a decision does not walk a dict."""
+        """``_last`` as columns in its own order (the training data's): kept as reports
+        arrive, so a decision does not walk a dict."""
         self._last_row: dict[int, int] = {}  # trial -> its row
         self._n_rows = 0
         self._col_tid = np.zeros(64, dtype=np.int64)
         self._col_step = np.zeros(64, dtype=np.int64)
         self._col_value = np.zeros(64, dtype=float)
         self._col_paused = np.zeros(64, dtype=bool)  # the trial is PAUSED
-        self._resumable_rows: tuple[list[TrialInfo], np.ndarray] | None = None
-        self._ranked_at: dict[int, list[tuple[float, int]]] = {}  # level -> sorted (value, tid)
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -137,7 +135,6 @@ class DyHPOScheduler(TrackingScheduler):
             self._best_at[step] = min(self._best_at.get(step, math.inf), value)
             self._at_level.setdefault(step, {})[info.trial_id] = value
             self._sorted_at.pop(step, None)
-            self._ranked_at.pop(step, None)
             tid = info.trial_id
             prev = self._last.get(tid)
             if prev is None or step >= prev[0]:
@@ -191,22 +188,18 @@ class DyHPOScheduler(TrackingScheduler):
                 return level
         return None
 
-    def _resumable(self) -> list[TrialInfo]:
-        """Paused trials with a value below the maximum resource, in trial-id order (their rows
-        kept for :meth:`_last_of`)."""
+    def _resumable(self) -> _Paused:
+        """Paused trials with a value below the maximum resource, in trial-id order (as rows of
+        the columns: a trial's record is looked up only when a decision reads it)."""
         n = self._n_rows
         rows = np.flatnonzero(self._col_paused[:n] & (self._col_step[:n] < self.max_resource))
         rows = rows[np.argsort(self._col_tid[rows], kind="stable")]
-        trials = self._trials
-        out = [trials[t] for t in self._col_tid[rows].tolist()]
-        self._resumable_rows = (out, rows)
-        return out
+        return _Paused(self._trials, self._col_tid[rows], rows)
 
-    def _last_of(self, infos: list[TrialInfo]) -> tuple[np.ndarray, np.ndarray]:
+    def _last_of(self, infos: Sequence[TrialInfo]) -> tuple[np.ndarray, np.ndarray]:
         """(last step, its value) of each of ``infos`` (trials with a value)."""
-        cached = self._resumable_rows
-        if cached is not None and cached[0] is infos:
-            rows = cached[1]
+        if isinstance(infos, _Paused):
+            rows = infos.rows
         else:
             row_of = self._last_row
             rows = np.fromiter((row_of[t.trial_id] for t in infos), dtype=np.int64,
@@ -217,7 +210,7 @@ class DyHPOScheduler(TrackingScheduler):
 
     def suggest(self, trial_id: int, *, allow_new: bool) -> Suggestion | None:
         rng = self._rng(salt=3)
-        paused = self._resumable()
+        paused: Sequence[TrialInfo] = self._resumable()
         if self.arrivals_over:  # only the trials successive halving would keep may move on
             paused = self._survivors(paused)
         if paused and rng.random() < self.probability_sh:
@@ -245,7 +238,7 @@ class DyHPOScheduler(TrackingScheduler):
                     break
         return count
 
-    def _survivors(self, paused: list[TrialInfo]) -> list[TrialInfo]:
+    def _survivors(self, paused: Sequence[TrialInfo]) -> list[TrialInfo]:
         """The paused trials in the top ``max(1, floor(k/eta))`` of the ``k`` trials that reached
         their level."""
         out = []
@@ -292,25 +285,32 @@ class DyHPOScheduler(TrackingScheduler):
         return StartTrial(config=config, resource=self.levels[0],
                           reason=f"initial random configuration up to {self.levels[0]}")
 
-    def _successive_halving(self, paused: list[TrialInfo]) -> ResumeTrial | None:
+    def _successive_halving(self, paused: Sequence[TrialInfo]) -> ResumeTrial | None:
         steps, _ = self._last_of(paused)
-        tids = np.fromiter((t.trial_id for t in paused), dtype=np.int64, count=len(paused))
+        tids = paused.tids if isinstance(paused, _Paused) else np.fromiter(
+            (t.trial_id for t in paused), dtype=np.int64, count=len(paused))
         for level in sorted(set(steps.tolist()), reverse=True):
-            ranked = self._ranked_at.get(level)
-            if ranked is None:
-                ranked = self._ranked_at[level] = sorted(
-                    (v, tid) for tid, v in self._at_level.get(level, {}).items())
-            waiting = set(tids[steps == level].tolist())
-            for _, tid in ranked[: len(ranked) // self.reduction_factor]:
-                if tid in waiting:
-                    target = self.next_level(level)
-                    assert target is not None
-                    return ResumeTrial(trial_id=tid, resource=target,
-                                       reason=f"successive halving: top 1/{self.reduction_factor} "
-                                              f"at rung {level}, resume to {target}")
+            # The first waiting trial in the level's (value, trial id) order is the best one
+            # waiting; it is promoted when its place is within the top floor(k/eta).
+            at = self._at_level.get(level, {})
+            top = len(at) // self.reduction_factor
+            waiting = [(at[tid], tid) for tid in tids[steps == level].tolist() if tid in at]
+            if not top or not waiting:
+                continue
+            value, tid = min(waiting)
+            arr = self._sorted_values(level)
+            place = int(np.searchsorted(arr, value, side="left"))
+            if int(np.searchsorted(arr, value, side="right")) - place > 1:  # ties: by trial id
+                place += sum(1 for other, v in at.items() if v == value and other < tid)
+            if place < top:
+                target = self.next_level(level)
+                assert target is not None
+                return ResumeTrial(trial_id=tid, resource=target,
+                                   reason=f"successive halving: top 1/{self.reduction_factor} "
+                                          f"at rung {level}, resume to {target}")
         return None
 
-    def _rows(self, infos: list[TrialInfo], steps: list[int]) -> np.ndarray:
+    def _rows(self, infos: Sequence[TrialInfo], steps: list[int]) -> np.ndarray:
         """Model inputs: each trial's encoded configuration next to its budget coordinate."""
         from hpsweep.schedulers._surrogate import budget_feature
 
@@ -341,7 +341,7 @@ class DyHPOScheduler(TrackingScheduler):
         x = self._rows([self._trials[t] for t in tids], [int(s) for s in steps])
         return x, values
 
-    def _candidates(self, paused: list[TrialInfo]) -> list[TrialInfo]:
+    def _candidates(self, paused: Sequence[TrialInfo]) -> Sequence[TrialInfo]:
         """At most ``n_candidates`` paused trials to score: those ranked best within their own
         rung (the share of the rung's trials that beat them), so that a decision's cost does not
         grow with the study."""
@@ -403,7 +403,7 @@ class DyHPOScheduler(TrackingScheduler):
             out[i] = cache[level]
         return out
 
-    def _score(self, paused: list[TrialInfo], news: np.ndarray) -> Suggestion | None:
+    def _score(self, paused: Sequence[TrialInfo], news: np.ndarray) -> Suggestion | None:
         from hpsweep.schedulers._surrogate import budget_feature, expected_improvement
 
         self._fit()
@@ -428,3 +428,29 @@ class DyHPOScheduler(TrackingScheduler):
         return StartTrial(config=self.encoder.decode(news[winner - len(paused)]),
                           resource=self.levels[0],
                           reason=f"DyHPO: best EI {score[winner]:.3g} is a new configuration")
+
+
+class _Paused(Sequence[TrialInfo]):
+    """The paused trials a decision may resume, in trial-id order: their ids and rows in the
+    scheduler's columns, each trial's record looked up only when read (so that a decision does
+    not build a list of every paused trial of the study)."""
+
+    def __init__(self, trials: dict[int, TrialInfo], tids: np.ndarray, rows: np.ndarray) -> None:
+        self._trials = trials
+        self.tids = tids
+        self.rows = rows
+        self._ids: list[int] = tids.tolist()
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @overload
+    def __getitem__(self, index: int) -> TrialInfo: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[TrialInfo]: ...
+
+    def __getitem__(self, index: int | slice) -> TrialInfo | list[TrialInfo]:
+        if isinstance(index, slice):
+            return [self._trials[t] for t in self._ids[index]]
+        return self._trials[self._ids[index]]

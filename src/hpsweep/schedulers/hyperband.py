@@ -65,21 +65,30 @@ class HyperbandScheduler(TrackingScheduler):
         super().__init__(**kwargs)
         self.plan = BracketPlan(min_resource=self.min_resource, max_resource=self.max_resource,
                                 eta=self.reduction_factor, brackets=self.options.brackets)  # type: ignore[attr-defined]
+        self._reset()
+
+    def _reset(self) -> None:
         self._runs: list[_BracketRun] = []
         self._run_of: dict[int, int] = {}
         self._open: dict[int, _BracketRun] = {}  # runs with a member that is not final yet
         self._cache: dict[int, list[_Rung]] = {}  # run -> its rungs, until a member changes
+        # What a decision reads of each open run, kept up to date for the runs whose members
+        # changed since (``_dirty``), so that a decision does not walk every open run: the
+        # runs that have a promotion to make or room for a new member (``_ready``), the runs
+        # with room (``_roomy``), and each run's paused members that can be stopped.
+        self._dirty: set[int] = set()
+        self._ready: dict[int, ResumeTrial | None] = {}  # run -> its promotion (None: room only)
+        self._roomy: set[int] = set()
+        self._retirable: dict[int, list[tuple[int, str]]] = {}
 
-    def _reset(self) -> None:
-        self._runs = []
-        self._run_of = {}
-        self._open = {}
-        self._cache = {}
+    def _invalidate(self, run: int) -> None:
+        self._cache.pop(run, None)
+        self._dirty.add(run)
 
     def _touched(self, info: TrialInfo) -> None:
         run = self._run_of.get(info.trial_id)
         if run is not None:
-            self._cache.pop(run, None)
+            self._invalidate(run)
 
     def _open_runs(self) -> list[_BracketRun]:
         return [self._open[i] for i in sorted(self._open)]
@@ -92,6 +101,27 @@ class HyperbandScheduler(TrackingScheduler):
             self._open.pop(run.index, None)
         else:
             self._open[run.index] = run
+        self._dirty.add(run.index)
+
+    def _refresh(self) -> None:
+        """Bring the per-run views of the runs that changed up to date."""
+        for index in self._dirty:
+            self._ready.pop(index, None)
+            self._roomy.discard(index)
+            self._retirable.pop(index, None)
+            run = self._open.get(index)
+            if run is None:
+                continue
+            job = self._job(run)
+            room = len(run.members) < run.capacity
+            if job is not None or room:
+                self._ready[index] = job
+            if room:
+                self._roomy.add(index)
+            retirable = self._retirable_in(run)
+            if retirable:
+                self._retirable[index] = retirable
+        self._dirty.clear()
 
     def on_trial_end(self, trial: Any) -> None:
         super().on_trial_end(trial)
@@ -106,19 +136,20 @@ class HyperbandScheduler(TrackingScheduler):
                           levels=self.plan.rungs(bracket))
         self._runs.append(run)
         self._open[index] = run
+        self._dirty.add(index)
         return run
 
     def _filling_run(self) -> _BracketRun:
-        for run in self._open_runs():
-            if len(run.members) < run.capacity:
-                return run
+        self._refresh()
+        if self._roomy:
+            return self._open[min(self._roomy)]
         return self._open_run()
 
     def _on_new_trial(self, info: TrialInfo) -> None:
         run = self._filling_run()
         run.members.append(info.trial_id)
         self._run_of[info.trial_id] = run.index
-        self._cache.pop(run.index, None)
+        self._invalidate(run.index)
 
     def rung_levels(self, trial_id: int) -> list[int]:
         run = self._run_of.get(trial_id)
@@ -137,10 +168,12 @@ class HyperbandScheduler(TrackingScheduler):
     def _close_runs(self) -> None:
         """No more members will come: a partly filled run closes with the ones it has."""
         while self._runs and not self._runs[-1].members:  # opened when the searcher ran dry
-            self._open.pop(self._runs.pop().index, None)
+            index = self._runs.pop().index
+            self._open.pop(index, None)
+            self._dirty.add(index)
         for run in self._open_runs():
             run.capacity = min(run.capacity, len(run.members))
-            self._cache.pop(run.index, None)
+            self._invalidate(run.index)
             self._update_open(run)
 
     # -- rung bookkeeping ---------------------------------------------------------------------
@@ -183,25 +216,29 @@ class HyperbandScheduler(TrackingScheduler):
 
     def retire(self) -> list[tuple[int, str]]:
         """The paused members of a complete rung that were not kept for the next one."""
+        self._refresh()
+        return [item for index in sorted(self._retirable) for item in self._retirable[index]]
+
+    def _retirable_in(self, run: _BracketRun) -> list[tuple[int, str]]:
         out = []
-        for run in self._open_runs():
-            rungs = self._rungs(run)
-            for rung, nxt in itertools.pairwise(rungs):
-                kept = set(nxt.members)
-                for tid in sorted(rung.members):
-                    info = self._trials.get(tid)
-                    if tid not in kept and info is not None and info.state is TrialState.PAUSED:
-                        out.append((tid, f"bracket run {run.index}: not in the top {len(kept)} of "
-                                         f"{len(rung.members)} at rung {rung.level}"))
+        for rung, nxt in itertools.pairwise(self._rungs(run)):
+            kept = set(nxt.members)
+            for tid in sorted(rung.members):
+                info = self._trials.get(tid)
+                if tid not in kept and info is not None and info.state is TrialState.PAUSED:
+                    out.append((tid, f"bracket run {run.index}: not in the top {len(kept)} of "
+                                     f"{len(rung.members)} at rung {rung.level}"))
         return out
 
     def suggest(self, trial_id: int, *, allow_new: bool) -> Suggestion | None:
-        for run in self._open_runs():
-            job = self._job(run)
+        """The first open run (oldest first) with a promotion to make or room for a member."""
+        self._refresh()
+        if self._ready:
+            index = min(self._ready)
+            job = self._ready[index]
             if job is not None:
                 return job
-            if len(run.members) < run.capacity:
-                return self._start(trial_id, run, allow_new)
+            return self._start(trial_id, self._open[index], allow_new)
         if not allow_new:
             return None
         return self._start(trial_id, self._open_run(), allow_new)
