@@ -3,7 +3,6 @@ changed; at every decision it must agree with a walk over every open run."""
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 from hpsweep.bench.functions import CrossingCurves
@@ -31,14 +30,8 @@ class CheckedHyperband(HyperbandScheduler):
 
     def _walk_retire(self) -> list[tuple[int, str]]:
         out = []
-        for run in self._open_runs():
-            for rung, nxt in itertools.pairwise(self._compute_rungs(run)):
-                kept = set(nxt.members)
-                for tid in sorted(rung.members):
-                    info = self._trials.get(tid)
-                    if tid not in kept and info is not None and info.state is TrialState.PAUSED:
-                        out.append((tid, f"bracket run {run.index}: not in the top {len(kept)} of "
-                                         f"{len(rung.members)} at rung {rung.level}"))
+        for run in self._open_runs():  # the retirement rule over freshly computed rungs
+            out += self._retirable_in(run, self._compute_rungs(run))
         return out
 
     def suggest(self, trial_id: int, *, allow_new: bool) -> Suggestion | None:

@@ -219,9 +219,11 @@ class HyperbandScheduler(TrackingScheduler):
         self._refresh()
         return [item for index in sorted(self._retirable) for item in self._retirable[index]]
 
-    def _retirable_in(self, run: _BracketRun) -> list[tuple[int, str]]:
+    def _retirable_in(self, run: _BracketRun, rungs: list[_Rung] | None = None) -> list[tuple[int, str]]:
+        """The paused members of ``run`` that its next rungs left out (``rungs``: the run's
+        rungs, its cached ones by default)."""
         out = []
-        for rung, nxt in itertools.pairwise(self._rungs(run)):
+        for rung, nxt in itertools.pairwise(self._rungs(run) if rungs is None else rungs):
             kept = set(nxt.members)
             for tid in sorted(rung.members):
                 info = self._trials.get(tid)
